@@ -1,0 +1,25 @@
+"""The admin: signed-in staff log incidents and publish updates. Guarded once, here."""
+
+from flask import Blueprint, redirect, request, url_for
+from flask_login import current_user
+
+admin = Blueprint("admin", __name__)
+
+# Endpoints a stranger may reach: signing in is the way through the guard.
+OPEN_ENDPOINTS = {"admin.login"}
+
+
+@admin.before_request
+def require_sign_in():
+    if request.endpoint in OPEN_ENDPOINTS or current_user.is_authenticated:
+        return None
+    return redirect(url_for("admin.login", next=request.full_path.rstrip("?")))
+
+
+@admin.after_request
+def no_caching(response):
+    response.headers["Cache-Control"] = "no-store"
+    return response
+
+
+from . import auth, incidents  # noqa: E402,F401

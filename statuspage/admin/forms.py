@@ -1,0 +1,197 @@
+"""Admin forms. Every form is a FlaskForm (CSRF) that strips whitespace from text."""
+
+from __future__ import annotations
+
+from datetime import UTC
+
+from flask_wtf import FlaskForm
+from wtforms import (
+    BooleanField,
+    DateTimeLocalField,
+    EmailField,
+    PasswordField,
+    RadioField,
+    SelectField,
+    SelectMultipleField,
+    StringField,
+    TextAreaField,
+    widgets,
+)
+from wtforms.validators import DataRequired, InputRequired, Length, Optional, ValidationError
+
+from ..catalog.models import Service
+from ..incidents.models import PRIORITY_LABELS, UPDATE_STATUSES, Impact, Source
+from ..timefmt import local_input_value, site_zone
+
+
+def _strip(value):
+    return value.strip() if isinstance(value, str) else value
+
+
+class BaseForm(FlaskForm):
+    class Meta:
+        def bind_field(self, form, unbound_field, options):
+            filters = unbound_field.kwargs.get("filters", [])
+            if _strip not in filters:
+                unbound_field.kwargs["filters"] = [_strip, *filters]
+            return unbound_field.bind(form=form, **options)
+
+    def add_error(self, field_name: str | None, message: str) -> None:
+        """Attach a rule's message to its field, or to the form when it names none."""
+        if field_name and field_name in self:
+            self[field_name].errors = [*self[field_name].errors, message]
+        else:
+            self.form_errors.append(message)
+
+
+class SiteDateTimeField(DateTimeLocalField):
+    """A datetime-local input read in the site's time zone and stored as aware UTC."""
+
+    def __init__(self, *args, **kwargs):
+        kwargs.setdefault("format", ["%Y-%m-%dT%H:%M", "%Y-%m-%dT%H:%M:%S"])
+        super().__init__(*args, **kwargs)
+
+    def process_formdata(self, valuelist):
+        super().process_formdata(valuelist)
+        if self.data is not None and self.data.tzinfo is None:
+            self.data = self.data.replace(tzinfo=site_zone()).astimezone(UTC)
+
+    def _value(self):
+        if self.raw_data:
+            return " ".join(self.raw_data)
+        return local_input_value(self.data)
+
+
+class CheckboxesField(SelectMultipleField):
+    """Checkboxes; a value that is not among the choices gets ``unknown_message``."""
+
+    widget = widgets.ListWidget(prefix_label=False)
+    option_widget = widgets.CheckboxInput()
+
+    def __init__(self, *args, unknown_message: str = "Choose from the list.", **kwargs):
+        super().__init__(*args, **kwargs)
+        self.unknown_message = unknown_message
+
+    def process_formdata(self, valuelist):
+        try:
+            super().process_formdata(valuelist)
+        except ValueError:
+            self.data = []
+            raise ValueError(self.unknown_message) from None
+
+    def pre_validate(self, form):
+        known = {value for value, _ in self.choices}
+        if any(value not in known for value in self.data or []):
+            raise ValidationError(self.unknown_message)
+
+
+class ChoiceField(RadioField):
+    """Radio buttons whose error for an unlisted value says what to do."""
+
+    def __init__(self, *args, invalid_message: str = "Choose from the list.", **kwargs):
+        super().__init__(*args, **kwargs)
+        self.invalid_message = invalid_message
+
+    def pre_validate(self, form):
+        if self.data not in {value for value, _ in self.choices}:
+            raise ValidationError(self.invalid_message)
+
+
+PRIORITY_CHOICES = [(str(p), label) for p, label in PRIORITY_LABELS.items()]
+IMPACT_CHOICES = [(impact.value, impact.label) for impact in Impact]
+SOURCE_CHOICES = [(source.value, source.label) for source in Source]
+STATUS_CHOICES = [(state.value, state.label) for state in UPDATE_STATUSES]
+
+
+class LoginForm(BaseForm):
+    email = EmailField("Email address", validators=[DataRequired("Enter your email address.")])
+    password = PasswordField("Password", validators=[DataRequired("Enter your password.")])
+
+
+class ActionForm(BaseForm):
+    """A button that changes something: only the CSRF token travels."""
+
+
+class IncidentForm(BaseForm):
+    title = StringField(
+        "Title",
+        description="What the public will read, for example “Online tax filing unavailable”.",
+        validators=[DataRequired("Enter a title."), Length(max=200)],
+    )
+    priority = ChoiceField(
+        "Priority",
+        choices=PRIORITY_CHOICES,
+        invalid_message="Choose a priority from P1 to P4.",
+        validators=[InputRequired("Choose a priority from P1 to P4.")],
+    )
+    is_security = BooleanField("This is a security incident (never below P2)")
+    made_public = BooleanField("Show this P3 incident on the public site (several reports)")
+    services = CheckboxesField(
+        "Affected services",
+        coerce=int,
+        unknown_message="Unknown service: choose the affected services from the list.",
+        validators=[DataRequired("Choose at least one affected service.")],
+    )
+    source = SelectField("Reported by", choices=SOURCE_CHOICES)
+    impact_description = TextAreaField(
+        "Impact",
+        description="Who is affected and how, in plain words.",
+        validators=[Length(max=5000)],
+    )
+    detected_at = SiteDateTimeField(
+        "Detected at", validators=[InputRequired("Enter when the problem was detected.")]
+    )
+    started_at = SiteDateTimeField(
+        "Started at (if known)", validators=[Optional()],
+        description="When the problem began, if earlier than its detection.",
+    )
+
+
+
+def incident_form(services: list[Service], **kwargs) -> IncidentForm:
+    """An incident form with an impact choice for each service the user may report on."""
+
+    class Form(IncidentForm):
+        pass
+
+    for service in services:
+        setattr(
+            Form,
+            f"impact_{service.id}",
+            SelectField(
+                f"Impact on {service.name}",
+                choices=IMPACT_CHOICES,
+                default=Impact.PARTIAL_OUTAGE.value,
+            ),
+        )
+    form = Form(**kwargs)
+    form.services.choices = [(service.id, service.name) for service in services]
+    return form
+
+
+class UpdateForm(BaseForm):
+    status = ChoiceField(
+        "Status",
+        choices=STATUS_CHOICES,
+        invalid_message="Choose investigating, identified, monitoring or resolved.",
+        validators=[InputRequired("Choose a status.")],
+    )
+    body = TextAreaField(
+        "Message to the public",
+        description="Markdown. Say what is affected, who, since when, why if known, and "
+        "what people can do meanwhile.",
+        validators=[DataRequired("Write what is happening for the public."), Length(max=20000)],
+    )
+    workaround = TextAreaField(
+        "What people can do meanwhile (optional)", validators=[Length(max=5000)]
+    )
+    next_update_at = SiteDateTimeField("Next update by (optional)", validators=[Optional()])
+
+
+class PriorityForm(BaseForm):
+    priority = ChoiceField(
+        "New priority", choices=PRIORITY_CHOICES, invalid_message="Choose a priority from P1 to P4."
+    )
+    reason = TextAreaField(
+        "Reason", validators=[DataRequired("Say why the priority changes."), Length(max=2000)]
+    )

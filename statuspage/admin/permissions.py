@@ -1,0 +1,33 @@
+"""Who may do what, checked on the server for every admin action, per agency."""
+
+from __future__ import annotations
+
+from flask import abort
+from flask_login import current_user
+from sqlalchemy import select
+
+from ..catalog.models import Agency
+from ..extensions import db
+from ..incidents.models import Incident
+from ..users.models import Role, User
+
+
+def agency_ids_for(user: User, role: Role) -> list[int]:
+    """The agencies in which the user holds at least ``role``."""
+    if user.is_site_admin:
+        return list(db.session.scalars(select(Agency.id)))
+    return [m.agency_id for m in user.memberships if m.role >= role]
+
+
+def incident_for(ref: str, role: Role) -> Incident:
+    """The incident, if the signed-in user holds ``role`` in its agency; 404 or 403 otherwise."""
+    incident = db.session.scalars(select(Incident).where(Incident.ref == ref)).first()
+    if incident is None:
+        abort(404)
+    require(role, incident.agency_id)
+    return incident
+
+
+def require(role: Role, agency_id: int) -> None:
+    if not current_user.can(role, agency_id):
+        abort(403)

@@ -1,0 +1,1 @@
+"""Agencies and the services they run."""

@@ -1,0 +1,43 @@
+"""Agencies and services, with tier and display order."""
+
+from __future__ import annotations
+
+from sqlalchemy import CheckConstraint, ForeignKey, Integer, String, Text
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from ..extensions import db
+
+
+class Agency(db.Model):
+    __tablename__ = "agencies"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    slug: Mapped[str] = mapped_column(String(80), unique=True)
+    name: Mapped[str] = mapped_column(String(200))
+    description: Mapped[str] = mapped_column(Text, default="")
+    display_order: Mapped[int] = mapped_column(Integer, default=0)
+
+    services: Mapped[list[Service]] = relationship(
+        back_populates="agency", order_by="(Service.display_order, Service.name)"
+    )
+
+    def __repr__(self) -> str:
+        return f"<Agency {self.slug}>"
+
+
+class Service(db.Model):
+    __tablename__ = "services"
+    __table_args__ = (CheckConstraint("tier BETWEEN 1 AND 4", name="tier_range"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    agency_id: Mapped[int] = mapped_column(ForeignKey("agencies.id"), index=True)
+    slug: Mapped[str] = mapped_column(String(80), unique=True)
+    name: Mapped[str] = mapped_column(String(200))
+    description: Mapped[str] = mapped_column(Text, default="")
+    tier: Mapped[int] = mapped_column(Integer, default=2)
+    display_order: Mapped[int] = mapped_column(Integer, default=0)
+
+    agency: Mapped[Agency] = relationship(back_populates="services")
+
+    def __repr__(self) -> str:
+        return f"<Service {self.slug}>"

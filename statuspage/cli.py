@@ -1,0 +1,154 @@
+"""Command line: `statuspage setup | create-user | load-demo | serve | db ...`."""
+
+from __future__ import annotations
+
+import os
+import secrets
+import sys
+from pathlib import Path
+
+import click
+from flask import Flask, current_app
+from flask.cli import FlaskGroup, with_appcontext
+from flask_migrate import upgrade
+from sqlalchemy import select
+
+from .catalog.models import Agency
+from .extensions import db
+from .users.models import Role
+
+DEMO_LOGINS_FILE = "demo-logins.txt"
+
+
+def _cli_app() -> Flask:
+    from . import create_app
+
+    return create_app(for_cli=True)
+
+
+@click.group(cls=FlaskGroup, create_app=_cli_app, add_version_option=False)
+def main() -> None:
+    """Manage the status page."""
+
+
+def register_commands(app: Flask) -> None:
+    for command in (setup_command, create_user_command, load_demo_command, serve_command):
+        app.cli.add_command(command)
+
+
+def ensure_secret_key(instance: Path) -> bool:
+    """Create the instance folder and a random secret key once; True when it was created."""
+    from . import SECRET_KEY_FILE
+
+    instance.mkdir(parents=True, exist_ok=True)
+    secret_file = instance / SECRET_KEY_FILE
+    if secret_file.exists():
+        return False
+    secret_file.write_text(secrets.token_hex(32) + "\n")
+    secret_file.chmod(0o600)
+    return True
+
+
+@click.command("setup")
+@click.option("--demo/--no-demo", default=True, help="Load demo data into an empty database.")
+@with_appcontext
+def setup_command(demo: bool) -> None:
+    """Create the instance folder and secret key, migrate the database, load demo data."""
+    from .demo import database_is_empty, load_demo_data
+
+    instance = Path(current_app.instance_path)
+    if ensure_secret_key(instance):
+        click.echo(f"Created a secret key in {instance}.")
+    upgrade(directory=current_app.extensions["migrate"].directory)
+    click.echo("The database is up to date.")
+    logins_file = instance / DEMO_LOGINS_FILE
+    if demo and database_is_empty():
+        click.echo("Loading demo data…")
+        logins = load_demo_data()
+        logins_file.write_text(
+            "".join(f"{l.description}: {l.email} / {l.password}\n" for l in logins)
+        )
+        logins_file.chmod(0o600)
+    if logins_file.exists():
+        click.echo("\nSign in at /admin/login with:")
+        click.echo(logins_file.read_text().rstrip())
+    elif database_is_empty():
+        click.echo("No users yet: create one with `statuspage create-user`.")
+
+
+@click.command("create-user")
+@click.argument("email")
+@click.option("--name", default="", help="The person's name.")
+@click.option("--site-admin", is_flag=True, help="Give access to every agency.")
+@click.option("--agency", "agency_slug", help="The agency slug for --role.")
+@click.option(
+    "--role",
+    type=click.Choice([role.key for role in Role]),
+    help="The role in --agency.",
+)
+@click.password_option(
+    prompt="Password (leave empty to generate one)",
+    default="",
+    show_default=False,
+    help="At least 12 characters; generated and printed when empty.",
+)
+@with_appcontext
+def create_user_command(email, name, site_admin, agency_slug, role, password) -> None:
+    """Create a user, optionally with a role in one agency."""
+    from .users.operations import UserError, create_user
+
+    roles = {}
+    if bool(agency_slug) != bool(role):
+        raise click.UsageError("--agency and --role go together.")
+    if agency_slug:
+        agency = db.session.scalars(select(Agency).where(Agency.slug == agency_slug)).first()
+        if agency is None:
+            raise click.BadParameter(f"no agency with the slug {agency_slug!r}", param_hint="--agency")
+        roles[agency] = Role.from_key(role)
+    generated = not password
+    password = password or secrets.token_urlsafe(12)
+    try:
+        user = create_user(email, name, password, site_admin=site_admin, roles=roles)
+    except UserError as error:
+        raise click.ClickException(str(error)) from None
+    click.echo(f"Created {user.email}.")
+    if generated:
+        click.echo(f"Password: {password}")
+
+
+@click.command("load-demo")
+@with_appcontext
+def load_demo_command() -> None:
+    """Load demo agencies, services, users and incidents into an empty database."""
+    from .demo import database_is_empty, load_demo_data
+
+    if not database_is_empty():
+        raise click.ClickException("The database already has agencies; demo data goes into an empty one.")
+    for login in load_demo_data():
+        click.echo(f"{login.description}: {login.email} / {login.password}")
+
+
+@click.command("serve")
+@click.option("--host", default="127.0.0.1", show_default=True)
+@click.option("--port", default=5000, show_default=True, type=int)
+@click.option("--workers", default=2, show_default=True, type=int)
+@with_appcontext
+def serve_command(host: str, port: int, workers: int) -> None:
+    """Run the production server (gunicorn)."""
+    from .schema import SchemaNotCurrent, check_schema_current
+
+    try:
+        check_schema_current()
+    except SchemaNotCurrent as error:
+        raise click.ClickException(str(error)) from None
+    click.echo(f"Serving on http://{host}:{port}  (Ctrl+C to stop)", err=True)
+    sys.stdout.flush()
+    args = [
+        sys.executable, "-m", "gunicorn",
+        "--bind", f"{host}:{port}",
+        "--workers", str(workers),
+        "--threads", "4",
+        "--access-logfile", "-",
+        "statuspage.wsgi:app",
+    ]
+    os.execv(sys.executable, args)

@@ -1,0 +1,52 @@
+"""Configuration defaults; the instance folder and the environment override them."""
+
+from __future__ import annotations
+
+import os
+from datetime import timedelta
+
+
+def normalise_database_url(url: str) -> str:
+    """Accept the usual postgres:// spellings and use psycopg 3 for them."""
+    for prefix in ("postgres://", "postgresql://"):
+        if url.startswith(prefix):
+            return "postgresql+psycopg://" + url.removeprefix(prefix)
+    return url
+
+
+class Config:
+    SITE_NAME = "Government Service Status"
+    # IANA name; every time shown to people is in this zone, with its abbreviation.
+    SITE_TIMEZONE = "America/New_York"
+    HOLIDAYS_COUNTRY = "US"
+    HOLIDAYS_SUBDIVISION: str | None = None
+
+    SQLALCHEMY_ENGINE_OPTIONS = {"pool_pre_ping": True}
+    SQLITE_BUSY_TIMEOUT_SECONDS = 5
+
+    SESSION_COOKIE_HTTPONLY = True
+    SESSION_COOKIE_SAMESITE = "Lax"
+    PERMANENT_SESSION_LIFETIME = timedelta(hours=12)
+    # A lead may take a while to write an update during an incident; keep the form valid.
+    WTF_CSRF_TIME_LIMIT = 12 * 3600
+
+    LOGIN_THROTTLE_WINDOW = timedelta(minutes=15)
+    LOGIN_MAX_FAILURES_PER_ACCOUNT = 5
+    LOGIN_MAX_FAILURES_PER_ADDRESS = 20
+
+    # Behind a reverse proxy, set to the number of proxies so client addresses are right.
+    PROXY_COUNT = 0
+
+
+def from_environment() -> dict:
+    """Settings that may come from the environment (they win over the instance file)."""
+    settings: dict = {}
+    if url := os.environ.get("DATABASE_URL"):
+        settings["SQLALCHEMY_DATABASE_URI"] = normalise_database_url(url)
+    if key := os.environ.get("SECRET_KEY"):
+        settings["SECRET_KEY"] = key
+    if zone := os.environ.get("SITE_TIMEZONE"):
+        settings["SITE_TIMEZONE"] = zone
+    if proxies := os.environ.get("PROXY_COUNT"):
+        settings["PROXY_COUNT"] = int(proxies)
+    return settings

@@ -1,0 +1,1 @@
+"""Incidents: their record, references, updates and visibility."""

@@ -1,0 +1,191 @@
+"""Incidents, the services they affect, their public updates and priority history."""
+
+from __future__ import annotations
+
+import enum
+from datetime import datetime
+
+from sqlalchemy import Boolean, CheckConstraint, ForeignKey, Integer, String, Text
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from .. import clock
+from ..catalog.models import Agency, Service
+from ..extensions import db
+from ..types import UTCDateTime
+from ..users.models import User
+
+
+class Impact(enum.StrEnum):
+    """What an incident does to one service, mildest first."""
+
+    DEGRADED_PERFORMANCE = "degraded_performance"
+    PARTIAL_OUTAGE = "partial_outage"
+    MAJOR_OUTAGE = "major_outage"
+
+    @property
+    def label(self) -> str:
+        return self.value.replace("_", " ").capitalize()
+
+    @property
+    def severity(self) -> int:
+        return list(Impact).index(self) + 1
+
+
+class State(enum.StrEnum):
+    NEW = "new"
+    INVESTIGATING = "investigating"
+    IDENTIFIED = "identified"
+    MONITORING = "monitoring"
+    RESOLVED = "resolved"
+    CLOSED = "closed"
+
+    @property
+    def label(self) -> str:
+        return self.value.capitalize()
+
+    @property
+    def is_open(self) -> bool:
+        return self not in (State.RESOLVED, State.CLOSED)
+
+
+# The states an update can announce to the public.
+UPDATE_STATUSES = (State.INVESTIGATING, State.IDENTIFIED, State.MONITORING, State.RESOLVED)
+
+
+class Source(enum.StrEnum):
+    MONITORING = "monitoring"
+    CITIZEN_REPORT = "citizen_report"
+    STAFF = "staff"
+    EXTERNAL = "external"
+
+    @property
+    def label(self) -> str:
+        return self.value.replace("_", " ").capitalize()
+
+
+PRIORITY_LABELS = {1: "P1 Critical", 2: "P2 High", 3: "P3 Medium", 4: "P4 Low"}
+
+
+class Incident(db.Model):
+    __tablename__ = "incidents"
+    __table_args__ = (CheckConstraint("priority BETWEEN 1 AND 4", name="priority_range"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    ref: Mapped[str] = mapped_column(String(20), unique=True)
+    agency_id: Mapped[int] = mapped_column(ForeignKey("agencies.id"), index=True)
+    title: Mapped[str] = mapped_column(String(200))
+    priority: Mapped[int] = mapped_column(Integer)
+    is_security: Mapped[bool] = mapped_column(Boolean, default=False)
+    # A P3 is shown to the public only when a lead decides so (multiple reports); P1/P2 always.
+    made_public: Mapped[bool] = mapped_column(Boolean, default=False)
+    state: Mapped[str] = mapped_column(String(20), default=State.NEW.value)
+    source: Mapped[str] = mapped_column(String(20))
+    impact_description: Mapped[str] = mapped_column(Text, default="")
+    assignee_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    created_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+
+    started_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    detected_at: Mapped[datetime] = mapped_column(UTCDateTime, index=True)
+    acknowledged_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    first_public_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    resolved_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    closed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=clock.now)
+
+    agency: Mapped[Agency] = relationship()
+    assignee: Mapped[User | None] = relationship(foreign_keys=[assignee_id])
+    created_by: Mapped[User | None] = relationship(foreign_keys=[created_by_id])
+    affected: Mapped[list[AffectedService]] = relationship(
+        back_populates="incident", cascade="all, delete-orphan"
+    )
+    updates: Mapped[list[IncidentUpdate]] = relationship(
+        back_populates="incident",
+        cascade="all, delete-orphan",
+        order_by="(IncidentUpdate.published_at.desc(), IncidentUpdate.id.desc())",
+    )
+    priority_changes: Mapped[list[PriorityChange]] = relationship(
+        back_populates="incident",
+        cascade="all, delete-orphan",
+        order_by="PriorityChange.changed_at",
+    )
+
+    @property
+    def state_enum(self) -> State:
+        return State(self.state)
+
+    @property
+    def is_open(self) -> bool:
+        return self.state_enum.is_open
+
+    @property
+    def priority_label(self) -> str:
+        return PRIORITY_LABELS[self.priority]
+
+    @property
+    def source_label(self) -> str:
+        return Source(self.source).label
+
+    @property
+    def latest_update(self) -> IncidentUpdate | None:
+        return self.updates[0] if self.updates else None
+
+    def __repr__(self) -> str:
+        return f"<Incident {self.ref} P{self.priority} {self.state}>"
+
+
+class AffectedService(db.Model):
+    __tablename__ = "affected_services"
+
+    incident_id: Mapped[int] = mapped_column(
+        ForeignKey("incidents.id", ondelete="CASCADE"), primary_key=True
+    )
+    service_id: Mapped[int] = mapped_column(ForeignKey("services.id"), primary_key=True, index=True)
+    impact: Mapped[str] = mapped_column(String(30))
+
+    incident: Mapped[Incident] = relationship(back_populates="affected")
+    service: Mapped[Service] = relationship()
+
+    @property
+    def impact_enum(self) -> Impact:
+        return Impact(self.impact)
+
+
+class IncidentUpdate(db.Model):
+    __tablename__ = "incident_updates"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    incident_id: Mapped[int] = mapped_column(
+        ForeignKey("incidents.id", ondelete="CASCADE"), index=True
+    )
+    status: Mapped[str] = mapped_column(String(20))
+    body: Mapped[str] = mapped_column(Text)
+    workaround: Mapped[str] = mapped_column(Text, default="")
+    next_update_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    published_at: Mapped[datetime] = mapped_column(UTCDateTime, index=True)
+    author_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+
+    incident: Mapped[Incident] = relationship(back_populates="updates")
+    author: Mapped[User | None] = relationship()
+
+    @property
+    def status_label(self) -> str:
+        return State(self.status).label
+
+
+class PriorityChange(db.Model):
+    """Every priority an incident has had: who set it, when and why (the first row is creation)."""
+
+    __tablename__ = "priority_changes"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    incident_id: Mapped[int] = mapped_column(
+        ForeignKey("incidents.id", ondelete="CASCADE"), index=True
+    )
+    from_priority: Mapped[int | None] = mapped_column(Integer)
+    to_priority: Mapped[int] = mapped_column(Integer)
+    reason: Mapped[str] = mapped_column(Text, default="")
+    changed_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    changed_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+    incident: Mapped[Incident] = relationship(back_populates="priority_changes")
+    changed_by: Mapped[User | None] = relationship()

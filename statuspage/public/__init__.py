@@ -1,0 +1,7 @@
+"""The public site: what citizens see. Read-only, no JavaScript needed."""
+
+from flask import Blueprint
+
+public = Blueprint("public", __name__)
+
+from . import routes  # noqa: E402,F401

@@ -1,0 +1,121 @@
+"""Public pages: thin views over the catalog and incident queries."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from flask import abort, jsonify, render_template, request
+from sqlalchemy import text
+
+from ..catalog.queries import agencies_with_services, agency_by_slug, service_by_slug
+from ..catalog.status import ServiceStatus, overall_banner
+from ..extensions import db
+from ..incidents import queries as incident_queries
+from ..incidents.references import is_reference
+from ..timefmt import site_zone
+from . import public
+from .forms import HistoryFilterForm
+
+
+@public.get("/")
+def index():
+    agencies = agencies_with_services()
+    statuses = incident_queries.service_statuses()
+    all_statuses = [
+        statuses.get(service.id, ServiceStatus.OPERATIONAL)
+        for agency in agencies
+        for service in agency.services
+    ]
+    return render_template(
+        "public/index.html",
+        agencies=agencies,
+        statuses=statuses,
+        banner=overall_banner(all_statuses),
+        incidents=incident_queries.open_public_incidents(),
+    )
+
+
+@public.get("/agencies/<slug>")
+def agency(slug: str):
+    found = agency_by_slug(slug) or abort(404)
+    statuses = incident_queries.service_statuses()
+    return render_template(
+        "public/agency.html",
+        agency=found,
+        statuses=statuses,
+        banner=overall_banner(
+            statuses.get(service.id, ServiceStatus.OPERATIONAL) for service in found.services
+        ),
+        incidents=incident_queries.open_public_incidents(agency_id=found.id),
+        recent=incident_queries.recent_public_incidents(agency_id=found.id),
+    )
+
+
+@public.get("/services/<slug>")
+def service(slug: str):
+    found = service_by_slug(slug) or abort(404)
+    status = incident_queries.service_statuses().get(found.id, ServiceStatus.OPERATIONAL)
+    return render_template(
+        "public/service.html",
+        service=found,
+        status=status,
+        incidents=incident_queries.open_public_incidents(service_id=found.id),
+        recent=incident_queries.recent_public_incidents(service_id=found.id),
+    )
+
+
+@public.get("/incidents/<ref>")
+def incident(ref: str):
+    if not is_reference(ref):
+        abort(404)
+    found = incident_queries.public_incident(ref) or abort(404)
+    return render_template("public/incident.html", incident=found)
+
+
+@public.get("/history")
+def history():
+    agencies = agencies_with_services()
+    form = HistoryFilterForm(request.args)
+    form.agency.choices = [("", "All agencies")] + [(a.slug, a.name) for a in agencies]
+    form.service.choices = [("", "All services")] + [
+        (s.slug, s.name) for a in agencies for s in a.services
+    ]
+    form.validate()
+    page = incident_queries.history_page(
+        _history_filter(form, agencies), _page_number(request.args.get("page"))
+    )
+    return render_template("public/history.html", form=form, page=page)
+
+
+def _history_filter(form: HistoryFilterForm, agencies) -> incident_queries.HistoryFilter:
+    """Apply each valid filter; an invalid one is reported on the form and ignored."""
+    valid = lambda field: field.data and not field.errors  # noqa: E731
+    agency_ids = {a.slug: a.id for a in agencies}
+    service_ids = {s.slug: s.id for a in agencies for s in a.services}
+    start = end = None
+    if valid(form.month):
+        year, month = (int(part) for part in form.month.data.split("-"))
+        zone = site_zone()
+        start = datetime(year, month, 1, tzinfo=zone)
+        end = datetime(year + month // 12, month % 12 + 1, 1, tzinfo=zone)
+    return incident_queries.HistoryFilter(
+        agency_id=agency_ids.get(form.agency.data) if valid(form.agency) else None,
+        service_id=service_ids.get(form.service.data) if valid(form.service) else None,
+        priority=int(form.priority.data) if valid(form.priority) else None,
+        start=start,
+        end=end,
+    )
+
+
+def _page_number(raw: str | None) -> int:
+    try:
+        return max(1, min(int(raw or 1), 1_000_000))
+    except ValueError:
+        return 1
+
+
+@public.get("/healthz")
+def healthz():
+    """For load balancers: 200 when the app can read its database."""
+    db.session.execute(text("SELECT 1"))
+    return jsonify(status="ok")

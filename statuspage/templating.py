@@ -1,0 +1,35 @@
+"""Template filters and globals shared by every page and email."""
+
+from __future__ import annotations
+
+from flask import Flask
+
+from . import clock
+from .catalog.status import ServiceStatus
+from .incidents.models import PRIORITY_LABELS
+from .incidents.visibility import is_public
+from .markdown import render_markdown
+from .timefmt import format_absolute, format_relative, iso_utc, time_element, zone_abbreviation
+
+
+def register_templating(app: Flask) -> None:
+    app.jinja_env.filters.update(
+        markdown=render_markdown,
+        time=time_element,
+        absolute_time=format_absolute,
+        relative_time=format_relative,
+        iso_utc=iso_utc,
+    )
+    app.jinja_env.trim_blocks = True
+    app.jinja_env.lstrip_blocks = True
+
+    @app.context_processor
+    def site_globals():
+        return {
+            "site_name": app.config["SITE_NAME"],
+            "zone_abbreviation": zone_abbreviation,
+            "now": clock.now,
+            "ServiceStatus": ServiceStatus,
+            "PRIORITY_LABELS": PRIORITY_LABELS,
+            "is_public": is_public,
+        }

@@ -1,0 +1,75 @@
+"""Showing UTC times to people: the site's zone with its abbreviation, absolute and relative."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from zoneinfo import ZoneInfo
+
+from flask import current_app
+from markupsafe import Markup, escape
+
+from . import clock
+
+
+def site_zone() -> ZoneInfo:
+    return ZoneInfo(current_app.config["SITE_TIMEZONE"])
+
+
+def to_local(moment: datetime) -> datetime:
+    return moment.astimezone(site_zone())
+
+
+def format_absolute(moment: datetime) -> str:
+    """E.g. '23 Nov 2026, 3:30 PM EST'."""
+    local = to_local(moment)
+    hour = local.strftime("%I").lstrip("0")
+    return f"{local.day} {local:%b %Y}, {hour}:{local:%M %p} {local:%Z}"
+
+
+def format_relative(moment: datetime, now: datetime | None = None) -> str:
+    """E.g. 'just now', '12 minutes ago', 'in 3 hours', '4 days ago'."""
+    now = now or clock.now()
+    seconds = int((now - moment).total_seconds())
+    future = seconds < 0
+    seconds = abs(seconds)
+    if seconds < 60:
+        return "just now" if not future else "in less than a minute"
+    for unit, size in (("day", 86400), ("hour", 3600), ("minute", 60)):
+        if seconds >= size:
+            count = seconds // size
+            phrase = f"{count} {unit}{'' if count == 1 else 's'}"
+            return f"in {phrase}" if future else f"{phrase} ago"
+    raise AssertionError("unreachable")
+
+
+def iso_utc(moment: datetime) -> str:
+    return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def time_element(moment: datetime | None, *, relative: bool = True) -> Markup:
+    """A <time> element with the absolute local time and, by default, how long ago."""
+    if moment is None:
+        return Markup("")
+    text = escape(format_absolute(moment))
+    if relative:
+        text = Markup("{} ({})").format(text, format_relative(moment))
+    return Markup('<time datetime="{}">{}</time>').format(iso_utc(moment), text)
+
+
+def parse_local(value: str) -> datetime:
+    """Parse a datetime-local form value (site time) into aware UTC; ValueError if malformed."""
+    naive = datetime.fromisoformat(value.strip())
+    if naive.tzinfo is not None:
+        return naive.astimezone(UTC)
+    return naive.replace(tzinfo=site_zone()).astimezone(UTC)
+
+
+def local_input_value(moment: datetime | None) -> str:
+    """The value a datetime-local input shows for a UTC time."""
+    if moment is None:
+        return ""
+    return to_local(moment).strftime("%Y-%m-%dT%H:%M")
+
+
+def zone_abbreviation(moment: datetime | None = None) -> str:
+    return to_local(moment or clock.now()).strftime("%Z")

@@ -1,0 +1,1 @@
+"""Accounts, per-agency roles and signing in."""

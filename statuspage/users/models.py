@@ -1,0 +1,98 @@
+"""Users, their per-agency roles and the record of failed sign-ins."""
+
+from __future__ import annotations
+
+import enum
+from datetime import datetime
+
+from flask_login import UserMixin
+from sqlalchemy import Boolean, ForeignKey, String, UniqueConstraint
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from .. import clock
+from ..extensions import db
+from ..types import UTCDateTime
+
+
+class Role(enum.IntEnum):
+    """Per-agency roles; a higher role can do everything a lower one can."""
+
+    VIEWER = 10
+    COMMUNICATIONS_LEAD = 20
+    SERVICE_MANAGER = 30
+    SERVICE_OWNER = 40
+
+    @property
+    def label(self) -> str:
+        return self.name.replace("_", " ").capitalize()
+
+    @property
+    def key(self) -> str:
+        return self.name.lower()
+
+    @classmethod
+    def from_key(cls, key: str) -> Role:
+        try:
+            return cls[key.strip().upper().replace("-", "_").replace(" ", "_")]
+        except KeyError:
+            raise ValueError(f"unknown role {key!r}; choose one of {', '.join(r.key for r in cls)}")
+
+
+class User(UserMixin, db.Model):
+    __tablename__ = "users"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    email: Mapped[str] = mapped_column(String(254), unique=True)
+    name: Mapped[str] = mapped_column(String(200))
+    password_hash: Mapped[str] = mapped_column(String(255))
+    is_site_admin: Mapped[bool] = mapped_column(Boolean, default=False)
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=clock.now)
+
+    memberships: Mapped[list[Membership]] = relationship(
+        back_populates="user", cascade="all, delete-orphan"
+    )
+
+    @property
+    def is_active(self) -> bool:  # Flask-Login reads this
+        return self.active
+
+    def role_in(self, agency_id: int) -> Role | None:
+        """The user's role in an agency, or None; site admins act as service owners everywhere."""
+        if self.is_site_admin:
+            return Role.SERVICE_OWNER
+        for membership in self.memberships:
+            if membership.agency_id == agency_id:
+                return Role(membership.role)
+        return None
+
+    def can(self, role: Role, agency_id: int) -> bool:
+        held = self.role_in(agency_id)
+        return held is not None and held >= role
+
+    def __repr__(self) -> str:
+        return f"<User {self.email}>"
+
+
+class Membership(db.Model):
+    __tablename__ = "memberships"
+    __table_args__ = (UniqueConstraint("user_id", "agency_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    agency_id: Mapped[int] = mapped_column(ForeignKey("agencies.id", ondelete="CASCADE"))
+    role: Mapped[int] = mapped_column()
+
+    user: Mapped[User] = relationship(back_populates="memberships")
+    agency = relationship("Agency")
+
+
+class LoginFailure(db.Model):
+    """One failed sign-in; counted per account and per client address to throttle guessing."""
+
+    __tablename__ = "login_failures"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    email: Mapped[str] = mapped_column(String(254), index=True)
+    address: Mapped[str] = mapped_column(String(64), index=True)
+    at: Mapped[datetime] = mapped_column(UTCDateTime, index=True)

@@ -1,0 +1,11 @@
+"""The production entry point: gunicorn 'statuspage.wsgi:app'. Refuses an unmigrated database."""
+
+import sys
+
+from . import MissingSecretKey, create_app
+from .schema import SchemaNotCurrent
+
+try:
+    app = create_app()
+except (MissingSecretKey, SchemaNotCurrent) as error:
+    sys.exit(f"statuspage cannot start: {error}")

@@ -1,0 +1,106 @@
+"""Fixtures: one migrated database per run (SQLite, or PostgreSQL via TEST_DATABASE_URL)."""
+
+from __future__ import annotations
+
+import os
+import uuid
+from datetime import UTC, datetime
+
+import pytest
+from flask_migrate import upgrade
+from sqlalchemy import create_engine, text
+from sqlalchemy.engine import make_url
+
+from statuspage import clock, create_app
+from statuspage.config import normalise_database_url
+from statuspage.extensions import db
+
+# A fixed "now" for tests that pin the clock: a Monday afternoon in Eastern Standard Time.
+NOW = datetime(2026, 11, 23, 19, 30, tzinfo=UTC)
+
+
+def _postgres_server_url() -> str | None:
+    url = os.environ.get("TEST_DATABASE_URL")
+    return normalise_database_url(url) if url else None
+
+
+@pytest.fixture(scope="session")
+def database_url(tmp_path_factory):
+    """A fresh database for this run: a SQLite file, or a new PostgreSQL database dropped after."""
+    server = _postgres_server_url()
+    if server is None:
+        yield f"sqlite:///{tmp_path_factory.mktemp('db') / 'test.sqlite'}"
+        return
+    name = f"statuspage_test_{uuid.uuid4().hex[:12]}"
+    admin_engine = create_engine(
+        make_url(server).set(database="postgres"), isolation_level="AUTOCOMMIT"
+    )
+    with admin_engine.connect() as connection:
+        connection.execute(text(f'CREATE DATABASE "{name}"'))
+    try:
+        yield make_url(server).set(database=name).render_as_string(hide_password=False)
+    finally:
+        with admin_engine.connect() as connection:
+            connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        admin_engine.dispose()
+
+
+def make_app(database_url: str, **overrides):
+    config = {
+        "TESTING": True,
+        "SECRET_KEY": "test-secret-key",
+        "SQLALCHEMY_DATABASE_URI": database_url,
+        "WTF_CSRF_ENABLED": False,
+        "SITE_TIMEZONE": "America/New_York",
+    }
+    config.update(overrides)
+    return create_app(config)
+
+
+@pytest.fixture(scope="session")
+def migrated(database_url):
+    app = make_app(database_url)
+    with app.app_context():
+        upgrade(directory=app.extensions["migrate"].directory)
+        db.engine.dispose()
+    return database_url
+
+
+@pytest.fixture
+def app_config():
+    """Per-test config overrides; a test module may redefine this fixture."""
+    return {}
+
+
+@pytest.fixture
+def app(migrated, app_config):
+    app = make_app(migrated, **app_config)
+    with app.app_context():
+        yield app
+        db.session.remove()
+        _empty_tables()
+        db.engine.dispose()
+    clock.reset()
+
+
+def _empty_tables() -> None:
+    with db.engine.begin() as connection:
+        for table in reversed(db.metadata.sorted_tables):
+            connection.execute(table.delete())
+
+
+@pytest.fixture
+def client(app):
+    return app.test_client()
+
+
+@pytest.fixture
+def pinned_now():
+    """Pin the clock at NOW for the test."""
+    with clock.pinned(NOW):
+        yield NOW
+
+
+@pytest.fixture
+def is_postgres(migrated) -> bool:
+    return migrated.startswith("postgresql")

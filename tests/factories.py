@@ -1,0 +1,104 @@
+"""Test data: keyword functions that build through the real operations."""
+
+from __future__ import annotations
+
+import itertools
+from datetime import datetime, timedelta
+
+from statuspage import clock
+from statuspage.catalog.models import Agency, Service
+from statuspage.extensions import db
+from statuspage.incidents.models import Impact, Incident, Source, State
+from statuspage.incidents.operations import NewIncident, create_incident, publish_update
+from statuspage.users.models import Role, User
+from statuspage.users.operations import create_user
+
+PASSWORD = "correct horse battery staple"
+_counter = itertools.count(1)
+
+
+def make_agency(name: str | None = None, slug: str | None = None) -> Agency:
+    n = next(_counter)
+    agency = Agency(
+        name=name or f"Agency {n}", slug=slug or f"agency-{n}", description="", display_order=n
+    )
+    db.session.add(agency)
+    db.session.commit()
+    return agency
+
+
+def make_service(
+    agency: Agency, name: str | None = None, slug: str | None = None, tier: int = 1
+) -> Service:
+    n = next(_counter)
+    service = Service(
+        agency_id=agency.id,
+        name=name or f"Service {n}",
+        slug=slug or f"service-{n}",
+        description="",
+        tier=tier,
+        display_order=n,
+    )
+    db.session.add(service)
+    db.session.commit()
+    return service
+
+
+def make_user(
+    agency: Agency | None = None,
+    role: Role = Role.COMMUNICATIONS_LEAD,
+    *,
+    email: str | None = None,
+    site_admin: bool = False,
+) -> User:
+    n = next(_counter)
+    return create_user(
+        email or f"user{n}@example.gov",
+        f"User {n}",
+        PASSWORD,
+        site_admin=site_admin,
+        roles={agency: role} if agency is not None else {},
+    )
+
+
+def make_incident(
+    services: dict[Service, Impact] | list[Service],
+    *,
+    priority: int = 2,
+    title: str = "Online filing unavailable",
+    detected_at: datetime | None = None,
+    made_public: bool = False,
+    is_security: bool = False,
+    by: User | None = None,
+    updates: list[State] | tuple[State, ...] = (State.INVESTIGATING,),
+) -> Incident:
+    """An incident with the given updates posted a minute apart after detection."""
+    if isinstance(services, list):
+        services = {service: Impact.MAJOR_OUTAGE for service in services}
+    detected_at = detected_at or clock.now() - timedelta(hours=1)
+    agency = db.session.get(Agency, next(iter(services)).agency_id)
+    with clock.pinned(detected_at):
+        incident = create_incident(
+            NewIncident(
+                agency=agency,
+                title=title,
+                priority=priority,
+                source=Source.MONITORING,
+                detected_at=detected_at,
+                affected=dict(services),
+                made_public=made_public,
+                is_security=is_security,
+                impact_description="People cannot sign in.",
+            ),
+            by=by,
+        )
+    for minutes, status in enumerate(updates, start=1):
+        with clock.pinned(detected_at + timedelta(minutes=minutes)):
+            publish_update(incident, status=status, body=f"Update: {status.value}.", by=by)
+    return incident
+
+
+def login(client, user: User, password: str = PASSWORD):
+    return client.post(
+        "/admin/login", data={"email": user.email, "password": password}, follow_redirects=False
+    )
