@@ -20,6 +20,14 @@ def register_templating(app: Flask) -> None:
         relative_time=format_relative,
         iso_utc=iso_utc,
     )
+    # Globals (not a context processor) so that imported macros see them too.
+    app.jinja_env.globals.update(
+        ServiceStatus=ServiceStatus,
+        PRIORITY_LABELS=PRIORITY_LABELS,
+        is_public=is_public,
+        zone_abbreviation=zone_abbreviation,
+        now=clock.now,
+    )
     app.jinja_env.trim_blocks = True
     app.jinja_env.lstrip_blocks = True
 
@@ -27,9 +35,4 @@ def register_templating(app: Flask) -> None:
     def site_globals():
         return {
             "site_name": app.config["SITE_NAME"],
-            "zone_abbreviation": zone_abbreviation,
-            "now": clock.now,
-            "ServiceStatus": ServiceStatus,
-            "PRIORITY_LABELS": PRIORITY_LABELS,
-            "is_public": is_public,
         }

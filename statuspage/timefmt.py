@@ -27,19 +27,26 @@ def format_absolute(moment: datetime) -> str:
 
 
 def format_relative(moment: datetime, now: datetime | None = None) -> str:
-    """E.g. 'just now', '12 minutes ago', 'in 3 hours', '4 days ago'."""
+    """E.g. 'just now', '12 minutes ago', '1 hour 29 minutes ago', 'in 3 hours', '4 days ago'."""
     now = now or clock.now()
     seconds = int((now - moment).total_seconds())
     future = seconds < 0
-    seconds = abs(seconds)
-    if seconds < 60:
-        return "just now" if not future else "in less than a minute"
-    for unit, size in (("day", 86400), ("hour", 3600), ("minute", 60)):
-        if seconds >= size:
-            count = seconds // size
-            phrase = f"{count} {unit}{'' if count == 1 else 's'}"
-            return f"in {phrase}" if future else f"{phrase} ago"
-    raise AssertionError("unreachable")
+    minutes = abs(seconds) // 60
+    if minutes == 0:
+        return "in less than a minute" if future else "just now"
+    hours, minutes = divmod(minutes, 60)
+    days = hours // 24
+    if days:
+        phrase = _count(days, "day")
+    elif hours:
+        phrase = _count(hours, "hour") + (f" {_count(minutes, 'minute')}" if minutes else "")
+    else:
+        phrase = _count(minutes, "minute")
+    return f"in {phrase}" if future else f"{phrase} ago"
+
+
+def _count(number: int, unit: str) -> str:
+    return f"{number} {unit}{'' if number == 1 else 's'}"
 
 
 def iso_utc(moment: datetime) -> str:

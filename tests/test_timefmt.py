@@ -15,7 +15,8 @@ def test_relative_time_reads_naturally():
     assert format_relative(now - timedelta(seconds=20), now) == "just now"
     assert format_relative(now - timedelta(minutes=1), now) == "1 minute ago"
     assert format_relative(now - timedelta(minutes=12), now) == "12 minutes ago"
-    assert format_relative(now - timedelta(hours=3, minutes=5), now) == "3 hours ago"
+    assert format_relative(now - timedelta(hours=3), now) == "3 hours ago"
+    assert format_relative(now - timedelta(hours=1, minutes=29), now) == "1 hour 29 minutes ago"
     assert format_relative(now + timedelta(minutes=30), now) == "in 30 minutes"
     assert format_relative(now - timedelta(days=2), now) == "2 days ago"
 

@@ -80,7 +80,7 @@ class CheckboxesField(SelectMultipleField):
             raise ValueError(self.unknown_message) from None
 
     def pre_validate(self, form):
-        known = {value for value, _ in self.choices}
+        known = set(self.choices)
         if any(value not in known for value in self.data or []):
             raise ValidationError(self.unknown_message)
 
@@ -93,14 +93,15 @@ class ChoiceField(RadioField):
         self.invalid_message = invalid_message
 
     def pre_validate(self, form):
-        if self.data not in {value for value, _ in self.choices}:
+        if self.data not in self.choices:
             raise ValidationError(self.invalid_message)
 
 
-PRIORITY_CHOICES = [(str(p), label) for p, label in PRIORITY_LABELS.items()]
-IMPACT_CHOICES = [(impact.value, impact.label) for impact in Impact]
-SOURCE_CHOICES = [(source.value, source.label) for source in Source]
-STATUS_CHOICES = [(state.value, state.label) for state in UPDATE_STATUSES]
+# Choices are {value: label} dicts, the form WTForms prefers.
+PRIORITY_CHOICES = {str(p): label for p, label in PRIORITY_LABELS.items()}
+IMPACT_CHOICES = {impact.value: impact.label for impact in Impact}
+SOURCE_CHOICES = {source.value: source.label for source in Source}
+STATUS_CHOICES = {state.value: state.label for state in UPDATE_STATUSES}
 
 
 class LoginForm(BaseForm):
@@ -120,6 +121,8 @@ class IncidentForm(BaseForm):
     )
     priority = ChoiceField(
         "Priority",
+        description="P1: a critical service is down for many people. P2: a serious problem for "
+        "many. P3: a problem for some, with a workaround. P4: minor; never public.",
         choices=PRIORITY_CHOICES,
         invalid_message="Choose a priority from P1 to P4.",
         validators=[InputRequired("Choose a priority from P1 to P4.")],
@@ -129,6 +132,8 @@ class IncidentForm(BaseForm):
     services = CheckboxesField(
         "Affected services",
         coerce=int,
+        description="Tick each affected service and choose its impact. A P1 is usually a major "
+        "outage.",
         unknown_message="Unknown service: choose the affected services from the list.",
         validators=[DataRequired("Choose at least one affected service.")],
     )
@@ -165,7 +170,7 @@ def incident_form(services: list[Service], **kwargs) -> IncidentForm:
             ),
         )
     form = Form(**kwargs)
-    form.services.choices = [(service.id, service.name) for service in services]
+    form.services.choices = {service.id: service.name for service in services}
     return form
 
 

@@ -110,7 +110,8 @@ def new_incident():
 
 
 def _render_incident(incident: Incident, *, update_form=None, priority_form=None, status=200):
-    update_form = update_form or UpdateForm(formdata=None)
+    current = incident.state if incident.state != State.NEW.value else State.INVESTIGATING.value
+    update_form = update_form or UpdateForm(formdata=None, status=current)
     priority_form = priority_form or PriorityForm(formdata=None, priority=str(incident.priority))
     return (
         render_template(

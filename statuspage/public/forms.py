@@ -11,11 +11,11 @@ MONTH_PATTERN = re.compile(r"^\d{4}-(0[1-9]|1[0-2])$")
 
 
 class HistoryFilterForm(Form):
-    agency = SelectField("Agency", choices=[], validate_choice=False)
-    service = SelectField("Service", choices=[], validate_choice=False)
+    agency = SelectField("Agency", choices={}, validate_choice=False)
+    service = SelectField("Service", choices={}, validate_choice=False)
     priority = SelectField(
         "Priority",
-        choices=[("", "Any priority"), ("1", "P1 Critical"), ("2", "P2 High"), ("3", "P3 Medium")],
+        choices={"": "Any priority", "1": "P1 Critical", "2": "P2 High", "3": "P3 Medium"},
         validate_choice=False,
     )
     month = StringField(
@@ -32,7 +32,7 @@ class HistoryFilterForm(Form):
             raise ValidationError("Choose a priority from the list.")
 
     def _check_choice(self, field, what: str):
-        if field.data and field.data not in {value for value, _ in field.choices}:
+        if field.data and field.data not in field.choices:
             raise ValidationError(f"There is no {what} called {field.data!r}.")
 
     def validate_agency(self, field):

@@ -76,10 +76,10 @@ def incident(ref: str):
 def history():
     agencies = agencies_with_services()
     form = HistoryFilterForm(request.args)
-    form.agency.choices = [("", "All agencies")] + [(a.slug, a.name) for a in agencies]
-    form.service.choices = [("", "All services")] + [
-        (s.slug, s.name) for a in agencies for s in a.services
-    ]
+    form.agency.choices = {"": "All agencies", **{a.slug: a.name for a in agencies}}
+    form.service.choices = {
+        "": "All services", **{s.slug: s.name for a in agencies for s in a.services}
+    }
     form.validate()
     page = incident_queries.history_page(
         _history_filter(form, agencies), _page_number(request.args.get("page"))

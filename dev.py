@@ -1,0 +1,76 @@
+#!/usr/bin/env python3
+"""One command to set up and run the site, or set up and run the tests (needs only Python 3.11+).
+
+    python3 dev.py serve          # set up, load demo data, print the admin login, serve :5000
+    python3 dev.py test [ARGS]    # set up and run the whole test suite (ARGS go to pytest)
+    python3 dev.py test-browser   # the browser tests (installs Debian's chromium if missing)
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import shutil
+import subprocess
+import sys
+import venv
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent
+VENV = ROOT / ".venv"
+BIN = VENV / ("Scripts" if os.name == "nt" else "bin")
+PYTHON = BIN / "python"
+STAMP = VENV / ".installed"
+CHROMIUM = Path("/usr/bin/chromium")
+
+
+def run(*args: str | Path, **kwargs) -> None:
+    result = subprocess.run([str(a) for a in args], cwd=ROOT, **kwargs)
+    if result.returncode != 0:
+        sys.exit(result.returncode)
+
+
+def ensure_environment() -> None:
+    """Create .venv and install the package with its test extras when pyproject.toml changes."""
+    if sys.version_info < (3, 11):
+        sys.exit("Python 3.11 or newer is needed.")
+    if not PYTHON.exists():
+        print("Creating a virtual environment in .venv …", flush=True)
+        venv.EnvBuilder(with_pip=True).create(VENV)
+    wanted = hashlib.sha256((ROOT / "pyproject.toml").read_bytes()).hexdigest()
+    if not STAMP.exists() or STAMP.read_text() != wanted:
+        print("Installing the package and its dependencies …", flush=True)
+        run(PYTHON, "-m", "pip", "install", "--quiet", "--disable-pip-version-check",
+            "--editable", ".[test]")
+        STAMP.write_text(wanted)
+
+
+def serve(args: list[str]) -> None:
+    statuspage = BIN / "statuspage"
+    run(statuspage, "setup")
+    os.execv(str(statuspage), [str(statuspage), "serve", *args])
+
+
+def test(args: list[str]) -> None:
+    os.execv(str(PYTHON), [str(PYTHON), "-m", "pytest", "-m", "not browser", *args])
+
+
+def test_browser(args: list[str]) -> None:
+    if not CHROMIUM.exists():
+        if shutil.which("apt-get") is None or os.geteuid() != 0:
+            sys.exit(f"The browser tests need Debian's chromium at {CHROMIUM}: "
+                     "run `apt-get install chromium` as root.")
+        print("Installing Debian's chromium …", flush=True)
+        run("apt-get", "update", "-qq")
+        run("apt-get", "install", "-y", "-qq", "chromium",
+            env={**os.environ, "DEBIAN_FRONTEND": "noninteractive"})
+    os.execv(str(PYTHON), [str(PYTHON), "-m", "pytest", "-m", "browser", "tests/browser", *args])
+
+
+COMMANDS = {"serve": serve, "test": test, "test-browser": test_browser}
+
+if __name__ == "__main__":
+    if len(sys.argv) < 2 or sys.argv[1] not in COMMANDS:
+        sys.exit(__doc__)
+    ensure_environment()
+    COMMANDS[sys.argv[1]](sys.argv[2:])
