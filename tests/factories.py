@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import itertools
+import re
 from datetime import datetime, timedelta
 
 from statuspage import clock
@@ -98,7 +99,14 @@ def make_incident(
     return incident
 
 
+def csrf_token(client, path: str) -> str | None:
+    """The CSRF token of the form at ``path``, when CSRF protection is on."""
+    match = re.search(r'name="csrf_token" type="hidden" value="([^"]+)"', client.get(path).text)
+    return match.group(1) if match else None
+
+
 def login(client, user: User, password: str = PASSWORD):
-    return client.post(
-        "/admin/login", data={"email": user.email, "password": password}, follow_redirects=False
-    )
+    data = {"email": user.email, "password": password}
+    if token := csrf_token(client, "/admin/login"):
+        data["csrf_token"] = token
+    return client.post("/admin/login", data=data, follow_redirects=False)

@@ -4,12 +4,18 @@ from __future__ import annotations
 
 from urllib.parse import urlsplit
 
-from flask import flash, redirect, render_template, request, session, url_for
+from flask import flash, g, redirect, render_template, request, session, url_for
 from flask_login import current_user, login_user, logout_user
 
 from ..users.operations import sign_in
 from . import admin
 from .forms import ActionForm, LoginForm
+
+
+def fresh_session() -> None:
+    """Drop the old session (and the CSRF token cached for it) on signing in or out."""
+    session.clear()
+    g.pop("csrf_token", None)
 
 
 def safe_next(target: str | None) -> str:
@@ -33,7 +39,7 @@ def login():
     if form.validate_on_submit():
         result = sign_in(form.email.data, form.password.data, request.remote_addr or "unknown")
         if result.ok:
-            session.clear()
+            fresh_session()
             login_user(result.user)
             session.permanent = True
             return redirect(next_url)
@@ -54,6 +60,6 @@ def login():
 def logout():
     if ActionForm().validate_on_submit():
         logout_user()
-        session.clear()
+        fresh_session()
         flash("You have signed out.", "info")
     return redirect(url_for("admin.login"))

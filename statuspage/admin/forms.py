@@ -17,7 +17,7 @@ from wtforms import (
     TextAreaField,
     widgets,
 )
-from wtforms.validators import DataRequired, InputRequired, Length, Optional, ValidationError
+from wtforms.validators import DataRequired, InputRequired, Length, Optional, StopValidation, ValidationError
 
 from ..catalog.models import Service
 from ..incidents.models import PRIORITY_LABELS, UPDATE_STATUSES, Impact, Source
@@ -68,9 +68,16 @@ class CheckboxesField(SelectMultipleField):
     widget = widgets.ListWidget(prefix_label=False)
     option_widget = widgets.CheckboxInput()
 
-    def __init__(self, *args, unknown_message: str = "Choose from the list.", **kwargs):
+    def __init__(
+        self,
+        *args,
+        unknown_message: str = "Choose from the list.",
+        required_message: str = "Choose at least one.",
+        **kwargs,
+    ):
         super().__init__(*args, **kwargs)
         self.unknown_message = unknown_message
+        self.required_message = required_message
 
     def process_formdata(self, valuelist):
         try:
@@ -80,9 +87,13 @@ class CheckboxesField(SelectMultipleField):
             raise ValueError(self.unknown_message) from None
 
     def pre_validate(self, form):
+        if self.process_errors:
+            raise StopValidation()  # the unknown value's message is already there
+        if not self.data:
+            raise StopValidation(self.required_message)
         known = set(self.choices)
-        if any(value not in known for value in self.data or []):
-            raise ValidationError(self.unknown_message)
+        if any(value not in known for value in self.data):
+            raise StopValidation(self.unknown_message)
 
 
 class ChoiceField(RadioField):
@@ -135,7 +146,7 @@ class IncidentForm(BaseForm):
         description="Tick each affected service and choose its impact. A P1 is usually a major "
         "outage.",
         unknown_message="Unknown service: choose the affected services from the list.",
-        validators=[DataRequired("Choose at least one affected service.")],
+        required_message="Choose at least one affected service.",
     )
     source = SelectField("Reported by", choices=SOURCE_CHOICES)
     impact_description = TextAreaField(

@@ -64,7 +64,7 @@ def check_priority(priority: int, is_security: bool) -> None:
 
 def check_new_incident(data: NewIncident) -> None:
     """Refuse an incident the rules do not allow, naming the field at fault."""
-    if not data.title.strip():
+    if not (data.title or "").strip():
         raise IncidentRuleError("Enter a title.", "title")
     check_priority(data.priority, data.is_security)
     now = clock.now()
@@ -111,7 +111,7 @@ def _build_incident(data: NewIncident, by: User | None) -> Incident:
         made_public=data.made_public,
         state=State.NEW.value,
         source=Source(data.source).value,
-        impact_description=data.impact_description.strip(),
+        impact_description=(data.impact_description or "").strip(),
         detected_at=data.detected_at,
         started_at=data.started_at,
         created_by_id=by.id if by else None,
@@ -148,7 +148,7 @@ def publish_update(
         raise IncidentRuleError("Choose investigating, identified, monitoring or resolved.", "status")
     if incident.state_enum is State.CLOSED:
         raise IncidentRuleError("This incident is closed; it takes no more updates.")
-    if not body.strip():
+    if not (body or "").strip():
         raise IncidentRuleError("Write what is happening for the public.", "body")
     now = clock.now()
     if next_update_at is not None and next_update_at <= now:
@@ -161,7 +161,7 @@ def publish_update(
         incident=incident,
         status=status.value,
         body=body.strip(),
-        workaround=workaround.strip(),
+        workaround=(workaround or "").strip(),
         next_update_at=next_update_at,
         published_at=now,
         author_id=by.id if by else None,
