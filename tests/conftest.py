@@ -7,6 +7,7 @@ import uuid
 from datetime import UTC, datetime
 
 import pytest
+from flask.testing import FlaskClient
 from flask_migrate import upgrade
 from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
@@ -89,8 +90,17 @@ def _empty_tables() -> None:
             connection.execute(table.delete())
 
 
+class FreshContextClient(FlaskClient):
+    """Each request gets its own app context (and so its own `g` and session), as in a server."""
+
+    def open(self, *args, **kwargs):
+        with self.application.app_context():
+            return super().open(*args, **kwargs)
+
+
 @pytest.fixture
 def client(app):
+    app.test_client_class = FreshContextClient
     return app.test_client()
 
 
