@@ -152,3 +152,7 @@ def serve_command(host: str, port: int, workers: int) -> None:
         "statuspage.wsgi:app",
     ]
     os.execv(sys.executable, args)
+
+
+if __name__ == "__main__":
+    main()
