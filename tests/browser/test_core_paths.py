@@ -1,0 +1,86 @@
+"""A citizen and a communications lead in a real browser (Debian's Chromium)."""
+
+from urllib.parse import urlsplit
+
+import pytest
+
+from tests.browser.conftest import screenshot
+
+pytestmark = pytest.mark.browser
+
+
+def test_the_front_page_works_without_javascript_and_makes_no_outside_requests(browser, live_server):
+    context = browser.new_context(java_script_enabled=False)
+    page = context.new_page()
+    hosts = set()
+    page.on("request", lambda request: hosts.add(urlsplit(request.url).hostname))
+    page.goto(live_server["url"] + "/")
+    assert page.locator("h1").inner_text() == "Current status of government services"
+    assert "1 service is having problems" in page.locator(".banner").inner_text()
+    assert page.locator(".service").count() == 12
+    assert page.get_by_text("Partial outage").first.is_visible()
+    assert hosts == {"127.0.0.1"}
+    screenshot(page, "front-page-no-js")
+    page.get_by_role("link", name="Some people cannot upload supporting documents").click()
+    assert page.locator("ol.timeline > li").count() == 2
+    assert "EST" in page.locator("ol.timeline time").first.inner_text()
+    screenshot(page, "incident-page")
+    context.close()
+
+
+def test_a_keyboard_user_can_skip_to_the_content(page, live_server):
+    page.goto(live_server["url"] + "/")
+    page.keyboard.press("Tab")
+    skip = page.locator(":focus")
+    assert skip.inner_text() == "Skip to main content"
+    page.keyboard.press("Enter")
+    assert page.evaluate("document.activeElement.id") == "main"
+
+
+def test_a_narrow_phone_screen_does_not_scroll_sideways(browser, live_server):
+    context = browser.new_context(viewport={"width": 320, "height": 640})
+    page = context.new_page()
+    for path in ("/", "/history", "/services/income-tax-filing"):
+        page.goto(live_server["url"] + path)
+        assert page.evaluate("document.documentElement.scrollWidth") <= 320, path
+    screenshot(page, "phone-320-services")
+    context.close()
+
+
+def test_a_lead_logs_an_incident_and_the_public_page_follows(page, live_server):
+    base = live_server["url"]
+    page.goto(base + "/admin/incidents/new")
+    assert page.url.startswith(base + "/admin/login?next=")
+    page.get_by_label("Email address").fill("lead.dmv@example.gov")
+    page.get_by_label("Password").fill(live_server["logins"]["lead.dmv@example.gov"])
+    page.get_by_role("button", name="Sign in").click()
+    assert page.url == base + "/admin/incidents/new"
+
+    # Submitting an empty form explains each problem and keeps nothing from being lost.
+    page.get_by_label("Title").fill("")
+    page.get_by_role("button", name="Log incident").click()
+    assert page.locator(".error-summary").is_visible()
+    screenshot(page, "admin-incident-form-errors")
+
+    page.get_by_label("Title").fill("Driver license renewal unavailable")
+    page.get_by_label("P1 Critical").check()
+    page.get_by_label("Driver license renewal", exact=False).first.check()
+    page.get_by_label("Impact on Driver license renewal").select_option("major_outage")
+    page.get_by_label("Impact", exact=True).fill("Nobody can renew online.")
+    page.get_by_role("button", name="Log incident").click()
+    assert "/admin/incidents/INC-" in page.url
+    ref = page.url.rsplit("/", 1)[1]
+    assert page.get_by_text("Not yet: post the first update").is_visible()
+
+    page.get_by_label("Investigating").check()
+    page.get_by_label("Message to the public").fill("We are **fixing** renewals now.")
+    page.get_by_role("button", name="Publish update").click()
+    assert page.get_by_text("Update published on the public site.").is_visible()
+    screenshot(page, "admin-incident")
+
+    page.goto(base + "/")
+    row = page.locator(".service", has_text="Driver license renewal")
+    assert "Major outage" in row.inner_text()
+    assert page.get_by_role("link", name="Driver license renewal unavailable").is_visible()
+    page.goto(base + f"/incidents/{ref}")
+    assert page.locator("strong", has_text="fixing").is_visible()
