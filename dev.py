@@ -40,7 +40,7 @@ def ensure_environment() -> None:
     wanted = hashlib.sha256((ROOT / "pyproject.toml").read_bytes()).hexdigest()
     if not STAMP.exists() or STAMP.read_text() != wanted:
         print("Installing the package and its dependencies …", flush=True)
-        run(PYTHON, "-m", "pip", "install", "--quiet", "--disable-pip-version-check",
+        run(PYTHON, "-m", "pip", "install", "-qq", "--disable-pip-version-check",
             "--editable", ".[test]")
         STAMP.write_text(wanted)
 
