@@ -1,9 +1,9 @@
 #!/usr/bin/env python3
 """One command to set up and run the site, or set up and run the tests (needs only Python 3.11+).
 
-    python3 dev.py serve          # set up, load demo data, print the admin login, serve :5000
-    python3 dev.py test [ARGS]    # set up and run the whole test suite (ARGS go to pytest)
-    python3 dev.py test-browser   # the browser tests (installs Debian's chromium if missing)
+python3 dev.py serve          # set up, load demo data, print the admin login, serve :5000
+python3 dev.py test [ARGS]    # set up and run the whole test suite (ARGS go to pytest)
+python3 dev.py test-browser   # the browser tests (installs Debian's chromium if missing)
 """
 
 from __future__ import annotations
@@ -40,8 +40,16 @@ def ensure_environment() -> None:
     wanted = hashlib.sha256((ROOT / "pyproject.toml").read_bytes()).hexdigest()
     if not STAMP.exists() or STAMP.read_text() != wanted:
         print("Installing the package and its dependencies …", flush=True)
-        run(PYTHON, "-m", "pip", "install", "-qq", "--disable-pip-version-check",
-            "--editable", ".[test]")
+        run(
+            PYTHON,
+            "-m",
+            "pip",
+            "install",
+            "-qq",
+            "--disable-pip-version-check",
+            "--editable",
+            ".[test]",
+        )
         STAMP.write_text(wanted)
 
 
@@ -58,12 +66,20 @@ def test(args: list[str]) -> None:
 def test_browser(args: list[str]) -> None:
     if not CHROMIUM.exists():
         if shutil.which("apt-get") is None or os.geteuid() != 0:
-            sys.exit(f"The browser tests need Debian's chromium at {CHROMIUM}: "
-                     "run `apt-get install chromium` as root.")
+            sys.exit(
+                f"The browser tests need Debian's chromium at {CHROMIUM}: "
+                "run `apt-get install chromium` as root."
+            )
         print("Installing Debian's chromium …", flush=True)
         run("apt-get", "update", "-qq")
-        run("apt-get", "install", "-y", "-qq", "chromium",
-            env={**os.environ, "DEBIAN_FRONTEND": "noninteractive"})
+        run(
+            "apt-get",
+            "install",
+            "-y",
+            "-qq",
+            "chromium",
+            env={**os.environ, "DEBIAN_FRONTEND": "noninteractive"},
+        )
     os.execv(str(PYTHON), [str(PYTHON), "-m", "pytest", "-m", "browser", "tests/browser", *args])
 
 

@@ -66,7 +66,7 @@ def setup_command(demo: bool) -> None:
         click.echo("Loading demo data…")
         logins = load_demo_data()
         logins_file.write_text(
-            "".join(f"{l.description}: {l.email} / {l.password}\n" for l in logins)
+            "".join(f"{login.description}: {login.email} / {login.password}\n" for login in logins)
         )
         logins_file.chmod(0o600)
     if logins_file.exists():
@@ -103,7 +103,9 @@ def create_user_command(email, name, site_admin, agency_slug, role, password) ->
     if agency_slug:
         agency = db.session.scalars(select(Agency).where(Agency.slug == agency_slug)).first()
         if agency is None:
-            raise click.BadParameter(f"no agency with the slug {agency_slug!r}", param_hint="--agency")
+            raise click.BadParameter(
+                f"no agency with the slug {agency_slug!r}", param_hint="--agency"
+            )
         roles[agency] = Role.from_key(role)
     generated = not password
     password = password or secrets.token_urlsafe(12)
@@ -123,7 +125,9 @@ def load_demo_command() -> None:
     from .demo import database_is_empty, load_demo_data
 
     if not database_is_empty():
-        raise click.ClickException("The database already has agencies; demo data goes into an empty one.")
+        raise click.ClickException(
+            "The database already has agencies; demo data goes into an empty one."
+        )
     for login in load_demo_data():
         click.echo(f"{login.description}: {login.email} / {login.password}")
 
@@ -144,11 +148,17 @@ def serve_command(host: str, port: int, workers: int) -> None:
     click.echo(f"Serving on http://{host}:{port}  (Ctrl+C to stop)", err=True)
     sys.stdout.flush()
     args = [
-        sys.executable, "-m", "gunicorn",
-        "--bind", f"{host}:{port}",
-        "--workers", str(workers),
-        "--threads", "4",
-        "--access-logfile", "-",
+        sys.executable,
+        "-m",
+        "gunicorn",
+        "--bind",
+        f"{host}:{port}",
+        "--workers",
+        str(workers),
+        "--threads",
+        "4",
+        "--access-logfile",
+        "-",
         "statuspage.wsgi:app",
     ]
     os.execv(sys.executable, args)

@@ -97,14 +97,17 @@ AGENCIES = (
         email_key="revenue",
         lead_name="Dana Whitfield",
         services=(
-            ServiceSpec("income-tax-filing", "Individual income tax filing",
-                        "File your state income tax return online.", 1),
-            ServiceSpec("tax-payments", "Tax payments",
-                        "Pay tax you owe by card or bank transfer.", 1),
-            ServiceSpec("refund-status", "Refund status",
-                        "Check where your tax refund is.", 3),
-            ServiceSpec("tax-forms", "Forms library",
-                        "Download tax forms and instructions.", 4),
+            ServiceSpec(
+                "income-tax-filing",
+                "Individual income tax filing",
+                "File your state income tax return online.",
+                1,
+            ),
+            ServiceSpec(
+                "tax-payments", "Tax payments", "Pay tax you owe by card or bank transfer.", 1
+            ),
+            ServiceSpec("refund-status", "Refund status", "Check where your tax refund is.", 3),
+            ServiceSpec("tax-forms", "Forms library", "Download tax forms and instructions.", 4),
         ),
     ),
     AgencySpec(
@@ -114,14 +117,30 @@ AGENCIES = (
         email_key="dmv",
         lead_name="Marcus Bell",
         services=(
-            ServiceSpec("license-renewal", "Driver license renewal",
-                        "Renew your driver license or ID card online.", 1),
-            ServiceSpec("vehicle-registration", "Vehicle registration",
-                        "Register a vehicle or renew a registration.", 2),
-            ServiceSpec("dmv-appointments", "Appointment booking",
-                        "Book, change or cancel an appointment at a DMV office.", 2),
-            ServiceSpec("driving-records", "Driving record requests",
-                        "Order a copy of your driving record.", 3),
+            ServiceSpec(
+                "license-renewal",
+                "Driver license renewal",
+                "Renew your driver license or ID card online.",
+                1,
+            ),
+            ServiceSpec(
+                "vehicle-registration",
+                "Vehicle registration",
+                "Register a vehicle or renew a registration.",
+                2,
+            ),
+            ServiceSpec(
+                "dmv-appointments",
+                "Appointment booking",
+                "Book, change or cancel an appointment at a DMV office.",
+                2,
+            ),
+            ServiceSpec(
+                "driving-records",
+                "Driving record requests",
+                "Order a copy of your driving record.",
+                3,
+            ),
         ),
     ),
     AgencySpec(
@@ -131,14 +150,30 @@ AGENCIES = (
         email_key="dhhs",
         lead_name="Priya Raman",
         services=(
-            ServiceSpec("benefits-application", "Benefits application",
-                        "Apply for health coverage, food and cash assistance.", 1),
-            ServiceSpec("vital-records", "Birth and death certificates",
-                        "Order certified copies of birth and death certificates.", 2),
-            ServiceSpec("eligibility-checker", "Benefits eligibility checker",
-                        "Find out which benefits you may be able to get.", 3),
-            ServiceSpec("provider-finder", "Clinic and provider finder",
-                        "Find clinics and doctors that accept state health coverage.", 4),
+            ServiceSpec(
+                "benefits-application",
+                "Benefits application",
+                "Apply for health coverage, food and cash assistance.",
+                1,
+            ),
+            ServiceSpec(
+                "vital-records",
+                "Birth and death certificates",
+                "Order certified copies of birth and death certificates.",
+                2,
+            ),
+            ServiceSpec(
+                "eligibility-checker",
+                "Benefits eligibility checker",
+                "Find out which benefits you may be able to get.",
+                3,
+            ),
+            ServiceSpec(
+                "provider-finder",
+                "Clinic and provider finder",
+                "Find clinics and doctors that accept state health coverage.",
+                4,
+            ),
         ),
     ),
 )
@@ -151,7 +186,9 @@ FIRST_AGENCY_STAFF = (
 PAST_INCIDENTS = (
     # P1 Critical
     Scenario(
-        agency="revenue", priority=1, title="Online tax filing unavailable",
+        agency="revenue",
+        priority=1,
+        title="Online tax filing unavailable",
         source=Source.MONITORING,
         affected=(("income-tax-filing", Impact.MAJOR_OUTAGE),),
         impact_description="People filing returns online see an error after signing in "
@@ -171,14 +208,17 @@ PAST_INCIDENTS = (
         "a return shows as *Received* once we have it.",
     ),
     Scenario(
-        agency="revenue", priority=1, title="Payment card processing failing",
+        agency="revenue",
+        priority=1,
+        title="Payment card processing failing",
         source=Source.EXTERNAL,
-        affected=(("tax-payments", Impact.MAJOR_OUTAGE),
-                  ("income-tax-filing", Impact.PARTIAL_OUTAGE)),
+        affected=(
+            ("tax-payments", Impact.MAJOR_OUTAGE),
+            ("income-tax-filing", Impact.PARTIAL_OUTAGE),
+        ),
         impact_description="People paying by credit or debit card see “Payment declined” "
         "even when their card is fine.",
-        cause="Our card payment provider is having an outage that affects several state "
-        "services.",
+        cause="Our card payment provider is having an outage that affects several state services.",
         fix="The payment provider has fixed the problem and card payments are going through.",
         workaround="You can still pay by bank transfer (ACH) from your online account, or by "
         "check.",
@@ -188,11 +228,14 @@ PAST_INCIDENTS = (
         ),
     ),
     Scenario(
-        agency="motor-vehicles", priority=1,
+        agency="motor-vehicles",
+        priority=1,
         title="Driver license renewal and appointment booking down",
         source=Source.STAFF,
-        affected=(("license-renewal", Impact.MAJOR_OUTAGE),
-                  ("dmv-appointments", Impact.PARTIAL_OUTAGE)),
+        affected=(
+            ("license-renewal", Impact.MAJOR_OUTAGE),
+            ("dmv-appointments", Impact.PARTIAL_OUTAGE),
+        ),
         impact_description="People cannot renew a license online, and the appointment "
         "calendar does not load.",
         cause="A network change at our data center cut the connection between the website "
@@ -202,7 +245,9 @@ PAST_INCIDENTS = (
         "appointment.",
     ),
     Scenario(
-        agency="health-human-services", priority=1, is_security=True,
+        agency="health-human-services",
+        priority=1,
+        is_security=True,
         title="Benefits application taken offline as a precaution",
         source=Source.MONITORING,
         affected=(("benefits-application", Impact.MAJOR_OUTAGE),),
@@ -221,7 +266,9 @@ PAST_INCIDENTS = (
     ),
     # P2 High
     Scenario(
-        agency="revenue", priority=2, title="Slow page loads when uploading documents",
+        agency="revenue",
+        priority=2,
+        title="Slow page loads when uploading documents",
         source=Source.MONITORING,
         affected=(("income-tax-filing", Impact.DEGRADED_PERFORMANCE),),
         impact_description="Uploading W-2s and other documents takes several minutes, and some "
@@ -231,7 +278,9 @@ PAST_INCIDENTS = (
         workaround="If an upload times out, try again later: your return is saved.",
     ),
     Scenario(
-        agency="revenue", priority=2, is_security=True,
+        agency="revenue",
+        priority=2,
+        is_security=True,
         title="Some online tax accounts temporarily locked",
         source=Source.MONITORING,
         affected=(("income-tax-filing", Impact.PARTIAL_OUTAGE),),
@@ -249,7 +298,9 @@ PAST_INCIDENTS = (
         "page.",
     ),
     Scenario(
-        agency="revenue", priority=2, title="Payment confirmations delayed",
+        agency="revenue",
+        priority=2,
+        title="Payment confirmations delayed",
         source=Source.STAFF,
         affected=(("tax-payments", Impact.DEGRADED_PERFORMANCE),),
         impact_description="Payments are taken as normal, but confirmation emails and account "
@@ -262,7 +313,9 @@ PAST_INCIDENTS = (
         ),
     ),
     Scenario(
-        agency="motor-vehicles", priority=2, title="Vehicle registration renewals not completing",
+        agency="motor-vehicles",
+        priority=2,
+        title="Vehicle registration renewals not completing",
         source=Source.CITIZEN_REPORT,
         affected=(("vehicle-registration", Impact.PARTIAL_OUTAGE),),
         impact_description="Some people renewing a registration pay but get no confirmation "
@@ -276,7 +329,9 @@ PAST_INCIDENTS = (
         ),
     ),
     Scenario(
-        agency="motor-vehicles", priority=2, title="Appointment booking showing no available times",
+        agency="motor-vehicles",
+        priority=2,
+        title="Appointment booking showing no available times",
         source=Source.CITIZEN_REPORT,
         affected=(("dmv-appointments", Impact.PARTIAL_OUTAGE),),
         impact_description="The booking calendar shows no free appointments at any office, "
@@ -286,7 +341,8 @@ PAST_INCIDENTS = (
         workaround="You can book by phone on 1-800-555-0142.",
     ),
     Scenario(
-        agency="health-human-services", priority=2,
+        agency="health-human-services",
+        priority=2,
         title="Benefits application very slow at busy times",
         source=Source.MONITORING,
         affected=(("benefits-application", Impact.DEGRADED_PERFORMANCE),),
@@ -297,7 +353,8 @@ PAST_INCIDENTS = (
         workaround="The application saves after every page, so you can stop and come back later.",
     ),
     Scenario(
-        agency="health-human-services", priority=2,
+        agency="health-human-services",
+        priority=2,
         title="Birth certificate orders failing at payment",
         source=Source.EXTERNAL,
         affected=(("vital-records", Impact.PARTIAL_OUTAGE),),
@@ -309,7 +366,9 @@ PAST_INCIDENTS = (
     ),
     # P3 Medium
     Scenario(
-        agency="revenue", priority=3, title="Refund status shows “not found” for some returns",
+        agency="revenue",
+        priority=3,
+        title="Refund status shows “not found” for some returns",
         source=Source.CITIZEN_REPORT,
         affected=(("refund-status", Impact.PARTIAL_OUTAGE),),
         impact_description="Some people who filed in the last week see “We can't find your "
@@ -319,18 +378,20 @@ PAST_INCIDENTS = (
         resolved_note="Your refund was never delayed by this problem.",
     ),
     Scenario(
-        agency="revenue", priority=3, title="Some tax forms fail to download",
+        agency="revenue",
+        priority=3,
+        title="Some tax forms fail to download",
         source=Source.CITIZEN_REPORT,
         affected=(("tax-forms", Impact.PARTIAL_OUTAGE),),
-        impact_description="Some forms in the forms library open a blank page instead of the "
-        "PDF.",
+        impact_description="Some forms in the forms library open a blank page instead of the PDF.",
         cause="A change to our website moved the files without updating the links.",
         fix="We restored the links and every form downloads again.",
-        workaround="Your local library and our offices have printed copies of the most-used "
-        "forms.",
+        workaround="Your local library and our offices have printed copies of the most-used forms.",
     ),
     Scenario(
-        agency="revenue", priority=3, title="Spanish-language pages showing in English",
+        agency="revenue",
+        priority=3,
+        title="Spanish-language pages showing in English",
         source=Source.CITIZEN_REPORT,
         affected=(("income-tax-filing", Impact.DEGRADED_PERFORMANCE),),
         impact_description="People who chose Spanish see some filing pages in English.",
@@ -339,7 +400,8 @@ PAST_INCIDENTS = (
         workaround="Our phone line offers help in Spanish on 1-800-555-0175.",
     ),
     Scenario(
-        agency="motor-vehicles", priority=3,
+        agency="motor-vehicles",
+        priority=3,
         title="Driving record requests taking longer than usual",
         source=Source.STAFF,
         affected=(("driving-records", Impact.DEGRADED_PERFORMANCE),),
@@ -350,7 +412,9 @@ PAST_INCIDENTS = (
         fix="The court records system is fast again and we are working through the backlog.",
     ),
     Scenario(
-        agency="motor-vehicles", priority=3, title="Address changes not showing on registrations",
+        agency="motor-vehicles",
+        priority=3,
+        title="Address changes not showing on registrations",
         source=Source.CITIZEN_REPORT,
         affected=(("vehicle-registration", Impact.DEGRADED_PERFORMANCE),),
         impact_description="People who changed their address online still see the old address "
@@ -360,7 +424,9 @@ PAST_INCIDENTS = (
         resolved_note="Renewal notices will go to your new address.",
     ),
     Scenario(
-        agency="motor-vehicles", priority=3, title="Appointment reminder texts not sent",
+        agency="motor-vehicles",
+        priority=3,
+        title="Appointment reminder texts not sent",
         source=Source.EXTERNAL,
         affected=(("dmv-appointments", Impact.DEGRADED_PERFORMANCE),),
         impact_description="Reminder text messages are not being sent. Your appointment itself "
@@ -370,19 +436,20 @@ PAST_INCIDENTS = (
         workaround="You can see your appointment any time under **My appointments**.",
     ),
     Scenario(
-        agency="motor-vehicles", priority=3,
+        agency="motor-vehicles",
+        priority=3,
         title="Photo upload rejected for some license renewals",
         source=Source.CITIZEN_REPORT,
         affected=(("license-renewal", Impact.DEGRADED_PERFORMANCE),),
         impact_description="Some people renewing online are told their photo does not meet the "
         "requirements when it does.",
-        cause="The photo check was wrongly rejecting photos taken in portrait mode on some "
-        "phones.",
+        cause="The photo check was wrongly rejecting photos taken in portrait mode on some phones.",
         fix="We corrected the photo check.",
         workaround="Taking the photo with your phone held sideways works.",
     ),
     Scenario(
-        agency="health-human-services", priority=3,
+        agency="health-human-services",
+        priority=3,
         title="Eligibility checker gives an error for large households",
         source=Source.CITIZEN_REPORT,
         affected=(("eligibility-checker", Impact.PARTIAL_OUTAGE),),
@@ -393,7 +460,9 @@ PAST_INCIDENTS = (
         workaround="You can still apply: the application itself works out what you can get.",
     ),
     Scenario(
-        agency="health-human-services", priority=3, title="Certificate orders slow to confirm",
+        agency="health-human-services",
+        priority=3,
+        title="Certificate orders slow to confirm",
         source=Source.STAFF,
         affected=(("vital-records", Impact.DEGRADED_PERFORMANCE),),
         impact_description="Confirmation emails for certificate orders are arriving several "
@@ -402,7 +471,9 @@ PAST_INCIDENTS = (
         fix="The email limit has been raised and the delayed confirmations have been sent.",
     ),
     Scenario(
-        agency="health-human-services", priority=3, title="Document upload slow on mobile phones",
+        agency="health-human-services",
+        priority=3,
+        title="Document upload slow on mobile phones",
         source=Source.CITIZEN_REPORT,
         affected=(("benefits-application", Impact.DEGRADED_PERFORMANCE),),
         impact_description="Photos of documents taken in the benefits application take a long "
@@ -414,7 +485,9 @@ PAST_INCIDENTS = (
     ),
     # P4 Low
     Scenario(
-        agency="revenue", priority=4, title="Broken link on the forms library page",
+        agency="revenue",
+        priority=4,
+        title="Broken link on the forms library page",
         source=Source.CITIZEN_REPORT,
         affected=(("tax-forms", Impact.DEGRADED_PERFORMANCE),),
         impact_description="The link to last year's forms goes to a page that does not exist.",
@@ -422,7 +495,9 @@ PAST_INCIDENTS = (
         fix="We corrected the link.",
     ),
     Scenario(
-        agency="revenue", priority=4, title="Refund status page shows dates in the wrong format",
+        agency="revenue",
+        priority=4,
+        title="Refund status page shows dates in the wrong format",
         source=Source.STAFF,
         affected=(("refund-status", Impact.DEGRADED_PERFORMANCE),),
         impact_description="Dates on the refund status page show as year-day-month.",
@@ -430,7 +505,9 @@ PAST_INCIDENTS = (
         fix="We put the date format back.",
     ),
     Scenario(
-        agency="motor-vehicles", priority=4, title="Typo in driving record request instructions",
+        agency="motor-vehicles",
+        priority=4,
+        title="Typo in driving record request instructions",
         source=Source.CITIZEN_REPORT,
         affected=(("driving-records", Impact.DEGRADED_PERFORMANCE),),
         impact_description="The instructions give the wrong fee for a certified driving record.",
@@ -438,7 +515,9 @@ PAST_INCIDENTS = (
         fix="We corrected the instructions.",
     ),
     Scenario(
-        agency="motor-vehicles", priority=4, title="Outdated office hours on the registration page",
+        agency="motor-vehicles",
+        priority=4,
+        title="Outdated office hours on the registration page",
         source=Source.STAFF,
         affected=(("vehicle-registration", Impact.DEGRADED_PERFORMANCE),),
         impact_description="The registration page lists last year's Saturday opening hours.",
@@ -446,7 +525,8 @@ PAST_INCIDENTS = (
         fix="We updated the opening hours.",
     ),
     Scenario(
-        agency="motor-vehicles", priority=4,
+        agency="motor-vehicles",
+        priority=4,
         title="Appointment confirmation email missing office phone number",
         source=Source.CITIZEN_REPORT,
         affected=(("dmv-appointments", Impact.DEGRADED_PERFORMANCE),),
@@ -455,7 +535,8 @@ PAST_INCIDENTS = (
         fix="We added the phone number back to the email.",
     ),
     Scenario(
-        agency="health-human-services", priority=4,
+        agency="health-human-services",
+        priority=4,
         title="Some clinics shown in the wrong place on the map",
         source=Source.CITIZEN_REPORT,
         affected=(("provider-finder", Impact.DEGRADED_PERFORMANCE),),
@@ -466,17 +547,18 @@ PAST_INCIDENTS = (
         fix="We recalculated the map positions from the full addresses.",
     ),
     Scenario(
-        agency="health-human-services", priority=4,
+        agency="health-human-services",
+        priority=4,
         title="Provider finder search slow for rural ZIP codes",
         source=Source.MONITORING,
         affected=(("provider-finder", Impact.DEGRADED_PERFORMANCE),),
         impact_description="Searches for some rural ZIP codes take up to 20 seconds.",
-        cause="Searches with few nearby results were widening the search area one mile at a "
-        "time.",
+        cause="Searches with few nearby results were widening the search area one mile at a time.",
         fix="Searches now widen the area in bigger steps.",
     ),
     Scenario(
-        agency="health-human-services", priority=4,
+        agency="health-human-services",
+        priority=4,
         title="Help text missing on the income question",
         source=Source.STAFF,
         affected=(("eligibility-checker", Impact.DEGRADED_PERFORMANCE),),
@@ -485,7 +567,9 @@ PAST_INCIDENTS = (
         fix="We published the help text.",
     ),
     Scenario(
-        agency="health-human-services", priority=4, title="Order receipts cut off when printed",
+        agency="health-human-services",
+        priority=4,
+        title="Order receipts cut off when printed",
         source=Source.CITIZEN_REPORT,
         affected=(("vital-records", Impact.DEGRADED_PERFORMANCE),),
         impact_description="Printed order receipts are missing the order number at the bottom.",
@@ -495,7 +579,9 @@ PAST_INCIDENTS = (
 )
 
 OPEN_INCIDENT = Scenario(
-    agency="revenue", priority=2, title="Some people cannot upload supporting documents",
+    agency="revenue",
+    priority=2,
+    title="Some people cannot upload supporting documents",
     source=Source.CITIZEN_REPORT,
     affected=(("income-tax-filing", Impact.PARTIAL_OUTAGE),),
     impact_description="People attaching supporting documents to a return see “Upload failed”. "
@@ -511,7 +597,11 @@ OPEN_INCIDENT = Scenario(
     ),
 )
 OPEN_INCIDENT_TIMELINE_MINUTES_AGO = {
-    "started": 57, "detected": 50, "created": 47, "investigating": 41, "identified": 20,
+    "started": 57,
+    "detected": 50,
+    "created": 47,
+    "investigating": 41,
+    "identified": 20,
 }
 
 
@@ -615,9 +705,16 @@ def _create_past_incidents(
             started_at = detected_at - timedelta(minutes=rng.randint(3, 15))
         created_at, updates = _timeline(rng, scenario.priority, detected_at, latest_end)
         _record_incident(
-            rng, scenario, agencies, services, leads[scenario.agency],
-            detected_at=detected_at, started_at=started_at, created_at=created_at,
-            updates=updates, made_public=index in made_public,
+            rng,
+            scenario,
+            agencies,
+            services,
+            leads[scenario.agency],
+            detected_at=detected_at,
+            started_at=started_at,
+            created_at=created_at,
+            updates=updates,
+            made_public=index in made_public,
         )
 
 
@@ -633,8 +730,14 @@ def _create_open_incident(
         for moment, minutes in OPEN_INCIDENT_TIMELINE_MINUTES_AGO.items()
     }
     _record_incident(
-        rng, OPEN_INCIDENT, agencies, services, leads[OPEN_INCIDENT.agency],
-        detected_at=ago["detected"], started_at=ago["started"], created_at=ago["created"],
+        rng,
+        OPEN_INCIDENT,
+        agencies,
+        services,
+        leads[OPEN_INCIDENT.agency],
+        detected_at=ago["detected"],
+        started_at=ago["started"],
+        created_at=ago["created"],
         updates=[
             (State.INVESTIGATING, ago["investigating"]),
             (State.IDENTIFIED, ago["identified"]),
@@ -723,11 +826,13 @@ def _update_body(
 ) -> str:
     """Plain-language Markdown telling the public what is happening and what it means for them."""
     if status is State.INVESTIGATING:
-        opening = rng.choice((
-            f"We're investigating a problem with **{service_names}**.",
-            f"We know about a problem with **{service_names}** and are looking into it.",
-            f"Something is wrong with **{service_names}** and we're working out why.",
-        ))
+        opening = rng.choice(
+            (
+                f"We're investigating a problem with **{service_names}**.",
+                f"We know about a problem with **{service_names}** and are looking into it.",
+                f"Something is wrong with **{service_names}** and we're working out why.",
+            )
+        )
         body = f"{opening} {scenario.impact_description}"
         if scenario.advice:
             body += "\n\nWhat this means for you:\n\n" + "\n".join(

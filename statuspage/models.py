@@ -5,6 +5,13 @@ from .incidents.models import AffectedService, Incident, IncidentUpdate, Priorit
 from .users.models import LoginFailure, Membership, User
 
 __all__ = [
-    "AffectedService", "Agency", "Incident", "IncidentUpdate", "LoginFailure", "Membership",
-    "PriorityChange", "Service", "User",
+    "AffectedService",
+    "Agency",
+    "Incident",
+    "IncidentUpdate",
+    "LoginFailure",
+    "Membership",
+    "PriorityChange",
+    "Service",
+    "User",
 ]

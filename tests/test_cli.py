@@ -75,23 +75,42 @@ def test_setup_makes_a_working_demo_site_from_nothing(fresh_instance):
 
 def test_create_user_gives_a_role_in_an_agency(fresh_instance):
     instance, database_url = fresh_instance
-    assert run_cli("setup", "--no-demo", instance=instance, database_url=database_url).returncode == 0
+    assert (
+        run_cli("setup", "--no-demo", instance=instance, database_url=database_url).returncode == 0
+    )
     result = run_cli(
-        "create-user", "someone@example.gov", "--role", "communications_lead", "--agency", "nope",
-        instance=instance, database_url=database_url, input="\n\n",
+        "create-user",
+        "someone@example.gov",
+        "--role",
+        "communications_lead",
+        "--agency",
+        "nope",
+        instance=instance,
+        database_url=database_url,
+        input="\n\n",
     )
     assert result.returncode != 0 and "no agency with the slug 'nope'" in result.stderr
 
     result = run_cli(
-        "create-user", "admin2@example.gov", "--site-admin", "--name", "Admin Two",
-        instance=instance, database_url=database_url, input="\n\n",
+        "create-user",
+        "admin2@example.gov",
+        "--site-admin",
+        "--name",
+        "Admin Two",
+        instance=instance,
+        database_url=database_url,
+        input="\n\n",
     )
     assert result.returncode == 0, result.stderr
     assert "Created admin2@example.gov." in result.stdout and "Password: " in result.stdout
 
     duplicate = run_cli(
-        "create-user", "admin2@example.gov", "--site-admin",
-        instance=instance, database_url=database_url, input="\n\n",
+        "create-user",
+        "admin2@example.gov",
+        "--site-admin",
+        instance=instance,
+        database_url=database_url,
+        input="\n\n",
     )
     assert duplicate.returncode != 0 and "already exists" in duplicate.stderr
 

@@ -27,7 +27,11 @@ def test_markdown_renders_script_and_event_handlers_harmless(payload):
 
 
 def test_markdown_keeps_plain_formatting_and_safe_links():
-    html = str(render_markdown("We are **working on it**.\n\n- one\n- two\n\n[Help](https://example.gov/help)"))
+    html = str(
+        render_markdown(
+            "We are **working on it**.\n\n- one\n- two\n\n[Help](https://example.gov/help)"
+        )
+    )
     assert "<strong>working on it</strong>" in html
     assert "<li>one</li>" in html
     assert 'href="https://example.gov/help"' in html

@@ -23,7 +23,10 @@ def test_relative_time_reads_naturally():
 
 def test_time_element_carries_machine_readable_utc(app, pinned_now):
     html = str(time_element(pinned_now - timedelta(minutes=5)))
-    assert html == '<time datetime="2026-11-23T19:25:00Z">23 Nov 2026, 2:25 PM EST (5 minutes ago)</time>'
+    assert (
+        html
+        == '<time datetime="2026-11-23T19:25:00Z">23 Nov 2026, 2:25 PM EST (5 minutes ago)</time>'
+    )
 
 
 def test_form_times_are_read_in_the_site_zone(app):

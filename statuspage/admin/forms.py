@@ -17,7 +17,14 @@ from wtforms import (
     TextAreaField,
     widgets,
 )
-from wtforms.validators import DataRequired, InputRequired, Length, Optional, StopValidation, ValidationError
+from wtforms.validators import (
+    DataRequired,
+    InputRequired,
+    Length,
+    Optional,
+    StopValidation,
+    ValidationError,
+)
 
 from ..catalog.models import Service
 from ..incidents.models import PRIORITY_LABELS, UPDATE_STATUSES, Impact, Source
@@ -158,10 +165,10 @@ class IncidentForm(BaseForm):
         "Detected at", validators=[InputRequired("Enter when the problem was detected.")]
     )
     started_at = SiteDateTimeField(
-        "Started at (if known)", validators=[Optional()],
+        "Started at (if known)",
+        validators=[Optional()],
         description="When the problem began, if earlier than its detection.",
     )
-
 
 
 def incident_form(services: list[Service], **kwargs) -> IncidentForm:

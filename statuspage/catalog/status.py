@@ -103,6 +103,4 @@ def overall_banner(statuses: Iterable[ServiceStatus]) -> Banner:
     if top is ServiceStatus.UNDER_MAINTENANCE:
         return Banner(top, "Planned maintenance is in progress")
     n = counts[ServiceStatus.PARTIAL_OUTAGE] + counts[ServiceStatus.DEGRADED_PERFORMANCE]
-    return Banner(
-        top, f"{n} {'service is' if n == 1 else 'services are'} having problems"
-    )
+    return Banner(top, f"{n} {'service is' if n == 1 else 'services are'} having problems")

@@ -145,7 +145,9 @@ def publish_update(
     """Post an update; it is public at once when the incident's priority allows."""
     status = State(status)
     if status not in UPDATE_STATUSES:
-        raise IncidentRuleError("Choose investigating, identified, monitoring or resolved.", "status")
+        raise IncidentRuleError(
+            "Choose investigating, identified, monitoring or resolved.", "status"
+        )
     if incident.state_enum is State.CLOSED:
         raise IncidentRuleError("This incident is closed; it takes no more updates.")
     if not (body or "").strip():
@@ -154,8 +156,9 @@ def publish_update(
     if next_update_at is not None and next_update_at <= now:
         raise IncidentRuleError("The next update time must be in the future.", "next_update_at")
     if status is State.RESOLVED and next_update_at is not None:
-        raise IncidentRuleError("A resolved incident has no next update; clear that time.",
-                                "next_update_at")
+        raise IncidentRuleError(
+            "A resolved incident has no next update; clear that time.", "next_update_at"
+        )
 
     update = IncidentUpdate(
         incident=incident,

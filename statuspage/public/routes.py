@@ -78,7 +78,8 @@ def history():
     form = HistoryFilterForm(request.args)
     form.agency.choices = {"": "All agencies", **{a.slug: a.name for a in agencies}}
     form.service.choices = {
-        "": "All services", **{s.slug: s.name for a in agencies for s in a.services}
+        "": "All services",
+        **{s.slug: s.name for a in agencies for s in a.services},
     }
     form.validate()
     page = incident_queries.history_page(

@@ -1,7 +1,6 @@
 """A communications lead logs an incident, publishes updates and resolves it."""
 
 import re
-from datetime import timedelta
 
 import pytest
 from sqlalchemy import func, select
@@ -54,14 +53,20 @@ def test_a_lead_logs_an_incident_which_stays_private_until_its_first_update(clie
     assert incident.ref == "INC-2026-1123-001"
     assert response.headers["Location"] == f"/admin/incidents/{incident.ref}"
     assert incident.detected_at.isoformat() == "2026-11-23T19:10:00+00:00"
-    assert [(a.service.name, a.impact) for a in incident.affected] == [("Tax filing", "major_outage")]
+    assert [(a.service.name, a.impact) for a in incident.affected] == [
+        ("Tax filing", "major_outage")
+    ]
     assert incident.priority_changes[0].to_priority == 1
     assert client.get(f"/incidents/{incident.ref}").status_code == 404
 
     response = client.post(
         f"/admin/incidents/{incident.ref}/updates",
-        data={"status": "investigating", "body": "We are looking into it.",
-              "workaround": "File on paper.", "next_update_at": "2026-11-23T15:00"},
+        data={
+            "status": "investigating",
+            "body": "We are looking into it.",
+            "workaround": "File on paper.",
+            "next_update_at": "2026-11-23T15:00",
+        },
     )
     assert response.status_code == 302
     page = client.get(f"/incidents/{incident.ref}").get_data(as_text=True)
@@ -91,7 +96,11 @@ def test_a_lead_logs_an_incident_which_stays_private_until_its_first_update(clie
         ({"services": ["tax-filing"]}, "services", "Unknown service"),
         ({"detected_at": "2026-11-23T18:00"}, "detected_at", "cannot be in the future"),
         ({"detected_at": "yesterday"}, "detected_at", "Not a valid datetime value."),
-        ({"priority": "3", "is_security": "y"}, "priority", "A security incident is never below P2"),
+        (
+            {"priority": "3", "is_security": "y"},
+            "priority",
+            "A security incident is never below P2",
+        ),
         ({"started_at": "2026-11-23T14:20"}, "started_at", "at or before the detected time"),
     ],
 )
@@ -118,8 +127,11 @@ def test_bad_input_is_explained_next_to_the_field_and_keeps_what_was_typed(
     [
         ({"status": "investigating", "body": ""}, "body", "Write what is happening"),
         ({"status": "fixed", "body": "Kept text"}, "status", "Choose investigating, identified"),
-        ({"status": "monitoring", "body": "Kept text", "next_update_at": "2026-11-23T14:00"},
-         "next_update_at", "must be in the future"),
+        (
+            {"status": "monitoring", "body": "Kept text", "next_update_at": "2026-11-23T14:00"},
+            "next_update_at",
+            "must be in the future",
+        ),
     ],
 )
 def test_update_errors_keep_the_message_typed(client, setting, data, field, message):
@@ -135,11 +147,15 @@ def test_update_errors_keep_the_message_typed(client, setting, data, field, mess
 
 def test_a_lead_may_escalate_but_only_a_manager_may_lower_the_priority(client, setting):
     incident = make_incident([setting["filing"]], priority=3)
-    response = client.post(f"/admin/incidents/{incident.ref}/priority",
-                           data={"priority": "1", "reason": "Many reports now"})
+    response = client.post(
+        f"/admin/incidents/{incident.ref}/priority",
+        data={"priority": "1", "reason": "Many reports now"},
+    )
     assert response.status_code == 302
-    response = client.post(f"/admin/incidents/{incident.ref}/priority",
-                           data={"priority": "2", "reason": "Fewer people than we thought"})
+    response = client.post(
+        f"/admin/incidents/{incident.ref}/priority",
+        data={"priority": "2", "reason": "Fewer people than we thought"},
+    )
     assert response.status_code == 400
     assert "Only a service manager can lower the priority" in response.get_data(as_text=True)
     db.session.refresh(incident)
@@ -150,8 +166,10 @@ def test_a_lead_may_escalate_but_only_a_manager_may_lower_the_priority(client, s
     manager = make_user(setting["agency"], Role.SERVICE_MANAGER)
     client.post("/admin/logout")
     login(client, manager)
-    response = client.post(f"/admin/incidents/{incident.ref}/priority",
-                           data={"priority": "2", "reason": "Fewer people than we thought"})
+    response = client.post(
+        f"/admin/incidents/{incident.ref}/priority",
+        data={"priority": "2", "reason": "Fewer people than we thought"},
+    )
     assert response.status_code == 302
     assert count(PriorityChange) == 3
 
@@ -184,7 +202,9 @@ class TestCsrf:
 
     def test_a_post_with_the_token_from_the_form_works(self, client, setting):
         token = csrf_token(client, "/admin/incidents/new")
-        response = client.post("/admin/incidents/new", data=incident_form(setting, csrf_token=token))
+        response = client.post(
+            "/admin/incidents/new", data=incident_form(setting, csrf_token=token)
+        )
         assert response.status_code == 302
         assert count(Incident) == 1
 

@@ -37,8 +37,14 @@ def build_path(rule, ref):
 def test_the_admin_has_the_routes_we_expect(app):
     endpoints = {endpoint for endpoint, *_ in admin_routes(app)}
     assert {
-        "admin.login", "admin.logout", "admin.dashboard", "admin.new_incident",
-        "admin.incident", "admin.post_update", "admin.post_priority", "admin.post_visibility",
+        "admin.login",
+        "admin.logout",
+        "admin.dashboard",
+        "admin.new_incident",
+        "admin.incident",
+        "admin.post_update",
+        "admin.post_priority",
+        "admin.post_visibility",
     } <= endpoints
 
 
@@ -65,7 +71,8 @@ def test_a_lead_of_one_agency_cannot_read_or_change_another_agencys_incident(app
         path = build_path(rule, setting["their_ref"])
         for method in methods:
             response = client.open(
-                path, method=method,
+                path,
+                method=method,
                 data={"status": "resolved", "body": "hijack", "priority": "4", "reason": "x"},
             )
             assert response.status_code == 403, (endpoint, method)
@@ -90,9 +97,14 @@ def test_a_lead_cannot_log_an_incident_on_another_agencys_service(app, client, s
     login(client, setting["lead"])
     response = client.post(
         "/admin/incidents/new",
-        data={"title": "Sneaky", "priority": "2", "services": [str(theirs.id)],
-              f"impact_{theirs.id}": "major_outage", "source": "staff",
-              "detected_at": "2026-01-01T10:00"},
+        data={
+            "title": "Sneaky",
+            "priority": "2",
+            "services": [str(theirs.id)],
+            f"impact_{theirs.id}": "major_outage",
+            "source": "staff",
+            "detected_at": "2026-01-01T10:00",
+        },
     )
     assert response.status_code == 400
     assert "Unknown service" in response.get_data(as_text=True)

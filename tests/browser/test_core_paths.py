@@ -9,7 +9,9 @@ from tests.browser.conftest import screenshot
 pytestmark = pytest.mark.browser
 
 
-def test_the_front_page_works_without_javascript_and_makes_no_outside_requests(browser, live_server):
+def test_the_front_page_works_without_javascript_and_makes_no_outside_requests(
+    browser, live_server
+):
     context = browser.new_context(java_script_enabled=False)
     page = context.new_page()
     hosts = set()

@@ -29,7 +29,8 @@ def test_banner_says_all_is_well_or_what_is_wrong():
     )
     major = overall_banner([ServiceStatus.OPERATIONAL, ServiceStatus.MAJOR_OUTAGE])
     assert (major.status, major.headline) == (
-        ServiceStatus.MAJOR_OUTAGE, "Major outage: 1 service is down"
+        ServiceStatus.MAJOR_OUTAGE,
+        "Major outage: 1 service is down",
     )
     partial = overall_banner([ServiceStatus.PARTIAL_OUTAGE, ServiceStatus.DEGRADED_PERFORMANCE])
     assert partial.headline == "2 services are having problems"

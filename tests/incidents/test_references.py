@@ -25,7 +25,10 @@ def test_references_count_up_per_day_and_restart_the_next_day(app, pinned_now):
     refs = [make_incident([service], detected_at=day_one).ref for _ in range(3)]
     refs.append(make_incident([service], detected_at=day_two).ref)
     assert refs == [
-        "INC-2026-1120-001", "INC-2026-1120-002", "INC-2026-1120-003", "INC-2026-1121-001",
+        "INC-2026-1120-001",
+        "INC-2026-1120-002",
+        "INC-2026-1120-003",
+        "INC-2026-1121-001",
     ]
 
 

@@ -5,7 +5,6 @@ from datetime import timedelta
 
 import pytest
 
-from statuspage import clock
 from statuspage.incidents.models import Impact, State
 from statuspage.incidents.operations import change_priority, publish_update, set_made_public
 from tests.factories import make_agency, make_incident, make_service
@@ -41,7 +40,11 @@ def test_all_green_when_nothing_is_wrong(client, catalog):
     for name in ("Tax filing", "Refund status", "Road permits"):
         assert service_status(html, name) == "Operational (green)"
     # Agencies group their services, and each service has a page.
-    assert html.index("Department of Revenue") < html.index("Tax filing") < html.index("Department of Roads")
+    assert (
+        html.index("Department of Revenue")
+        < html.index("Tax filing")
+        < html.index("Department of Roads")
+    )
     assert 'href="/services/tax-filing"' in html
 
 
@@ -66,7 +69,11 @@ def test_a_service_shows_the_impact_of_its_open_public_incident(client, catalog,
 
 def test_the_worst_of_several_incidents_colours_the_service_and_banner(client, catalog):
     make_incident({catalog["filing"]: Impact.DEGRADED_PERFORMANCE}, priority=2, title="Slow")
-    make_incident({catalog["filing"]: Impact.MAJOR_OUTAGE, catalog["refunds"]: Impact.PARTIAL_OUTAGE}, priority=1, title="Down")
+    make_incident(
+        {catalog["filing"]: Impact.MAJOR_OUTAGE, catalog["refunds"]: Impact.PARTIAL_OUTAGE},
+        priority=1,
+        title="Down",
+    )
     html = client.get("/").get_data(as_text=True)
     assert service_status(html, "Tax filing") == "Major outage (red)"
     assert service_status(html, "Refund status") == "Partial outage (yellow)"
@@ -75,7 +82,9 @@ def test_the_worst_of_several_incidents_colours_the_service_and_banner(client, c
 
 
 def test_open_incidents_show_on_the_front_page_with_their_latest_update(client, catalog):
-    incident = make_incident([catalog["filing"]], priority=1, updates=(State.INVESTIGATING, State.IDENTIFIED))
+    incident = make_incident(
+        [catalog["filing"]], priority=1, updates=(State.INVESTIGATING, State.IDENTIFIED)
+    )
     html = client.get("/").get_data(as_text=True)
     assert f'href="/incidents/{incident.ref}"' in html
     assert "Update: identified." in html
@@ -84,7 +93,9 @@ def test_open_incidents_show_on_the_front_page_with_their_latest_update(client, 
 
 def test_resolving_turns_the_service_green_again(client, catalog):
     incident = make_incident([catalog["filing"]], priority=1)
-    assert service_status(client.get("/").get_data(as_text=True), "Tax filing") == "Major outage (red)"
+    assert (
+        service_status(client.get("/").get_data(as_text=True), "Tax filing") == "Major outage (red)"
+    )
     publish_update(incident, status=State.RESOLVED, body="Fixed.", by=None)
     html = client.get("/").get_data(as_text=True)
     assert service_status(html, "Tax filing") == "Operational (green)"
@@ -95,7 +106,10 @@ def test_resolving_turns_the_service_green_again(client, catalog):
 def test_an_incident_without_a_first_update_is_not_yet_public(client, catalog):
     incident = make_incident([catalog["filing"]], priority=1, updates=())
     assert client.get(f"/incidents/{incident.ref}").status_code == 404
-    assert service_status(client.get("/").get_data(as_text=True), "Tax filing") == "Operational (green)"
+    assert (
+        service_status(client.get("/").get_data(as_text=True), "Tax filing")
+        == "Operational (green)"
+    )
 
 
 def test_a_p4_incident_never_appears_publicly(client, catalog):
@@ -103,7 +117,10 @@ def test_a_p4_incident_never_appears_publicly(client, catalog):
     assert client.get(f"/incidents/{incident.ref}").status_code == 404
     for path in ("/", "/services/tax-filing", "/agencies/revenue", "/history"):
         assert incident.ref not in client.get(path).get_data(as_text=True)
-    assert service_status(client.get("/").get_data(as_text=True), "Tax filing") == "Operational (green)"
+    assert (
+        service_status(client.get("/").get_data(as_text=True), "Tax filing")
+        == "Operational (green)"
+    )
 
 
 def test_a_p3_incident_appears_only_once_marked_public(client, catalog):
@@ -125,10 +142,14 @@ def test_lowering_a_p2_to_p4_takes_it_off_the_public_site(client, catalog):
     assert client.get(f"/incidents/{incident.ref}").status_code == 404
 
 
-def test_incident_page_shows_the_whole_timeline_newest_first_with_times(client, catalog, pinned_now):
+def test_incident_page_shows_the_whole_timeline_newest_first_with_times(
+    client, catalog, pinned_now
+):
     detected = pinned_now - timedelta(minutes=90)
     incident = make_incident(
-        [catalog["filing"]], priority=1, detected_at=detected,
+        [catalog["filing"]],
+        priority=1,
+        detected_at=detected,
         updates=(State.INVESTIGATING, State.IDENTIFIED, State.MONITORING),
     )
     html = client.get(f"/incidents/{incident.ref}").get_data(as_text=True)
@@ -163,8 +184,13 @@ def test_public_pages_need_no_javascript(client, catalog):
 
 @pytest.mark.parametrize(
     "path",
-    ["/services/no-such-service", "/agencies/no-such-agency", "/incidents/INC-2026-0101-999",
-     "/incidents/not-a-reference", "/no-such-page"],
+    [
+        "/services/no-such-service",
+        "/agencies/no-such-agency",
+        "/incidents/INC-2026-0101-999",
+        "/incidents/not-a-reference",
+        "/no-such-page",
+    ],
 )
 def test_unknown_pages_are_a_404_in_the_site_style(client, catalog, path):
     response = client.get(path)
@@ -178,10 +204,15 @@ class TestHistory:
     def incidents(self, catalog, pinned_now):
         made = []
         for days_ago, service, priority in [
-            (2, "filing", 1), (5, "refunds", 2), (40, "permits", 2), (45, "filing", 3),
+            (2, "filing", 1),
+            (5, "refunds", 2),
+            (40, "permits", 2),
+            (45, "filing", 3),
         ]:
             incident = make_incident(
-                [catalog[service]], priority=priority, made_public=True,
+                [catalog[service]],
+                priority=priority,
+                made_public=True,
                 detected_at=pinned_now - timedelta(days=days_ago),
                 title=f"Incident {days_ago} days ago",
                 updates=(State.INVESTIGATING, State.RESOLVED),
@@ -226,11 +257,17 @@ class TestHistory:
         assert message in html
         assert "4 incidents found" in html
 
-    def test_paginates_twenty_a_page_and_clamps_huge_page_numbers(self, client, catalog, pinned_now):
+    def test_paginates_twenty_a_page_and_clamps_huge_page_numbers(
+        self, client, catalog, pinned_now
+    ):
         for n in range(23):
-            make_incident([catalog["filing"]], priority=2, title=f"Numbered {n:02d}",
-                          detected_at=pinned_now - timedelta(hours=n + 1),
-                          updates=(State.INVESTIGATING, State.RESOLVED))
+            make_incident(
+                [catalog["filing"]],
+                priority=2,
+                title=f"Numbered {n:02d}",
+                detected_at=pinned_now - timedelta(hours=n + 1),
+                updates=(State.INVESTIGATING, State.RESOLVED),
+            )
         first = client.get("/history").get_data(as_text=True)
         assert "page 1 of 2" in first and "Numbered 00" in first and "Numbered 22" not in first
         assert 'rel="next" href="/history?page=2"' in first

@@ -16,7 +16,8 @@ def lead(app):
 def attempt(client, email, password, address="203.0.113.5", next_url=None):
     path = "/admin/login" + (f"?next={next_url}" if next_url else "")
     return client.post(
-        path, data={"email": email, "password": password},
+        path,
+        data={"email": email, "password": password},
         environ_base={"REMOTE_ADDR": address},
     )
 
@@ -67,9 +68,12 @@ def test_throttling_ends_after_the_window(client, lead, pinned_now):
     with clock.pinned(pinned_now + timedelta(minutes=16)):
         assert attempt(client, "lead@example.gov", PASSWORD).status_code == 302
     # A success forgets the account's failures.
-    assert db.session.scalars(
-        select(LoginFailure).where(LoginFailure.email == "lead@example.gov")
-    ).all() == []
+    assert (
+        db.session.scalars(
+            select(LoginFailure).where(LoginFailure.email == "lead@example.gov")
+        ).all()
+        == []
+    )
 
 
 @pytest.mark.parametrize(
@@ -101,7 +105,8 @@ def test_session_cookie_is_httponly_lax_and_secure_over_https(client, lead):
     cookie = attempt(client, "lead@example.gov", PASSWORD).headers["Set-Cookie"]
     assert "HttpOnly" in cookie and "SameSite=Lax" in cookie and "Secure" not in cookie
     https = client.post(
-        "/admin/login", data={"email": "lead@example.gov", "password": PASSWORD},
+        "/admin/login",
+        data={"email": "lead@example.gov", "password": PASSWORD},
         base_url="https://status.example.gov",
     )
     assert "Secure" in https.headers["Set-Cookie"]
