@@ -17,7 +17,7 @@ from werkzeug.middleware.proxy_fix import ProxyFix
 from . import clock
 from .config import Config, from_environment
 from .extensions import csrf, db, login_manager, migrate
-from .schema import MIGRATIONS_DIR, SchemaNotCurrent, check_schema_current
+from .schema import MIGRATIONS_DIR, check_schema_current
 
 log = logging.getLogger(__name__)
 
@@ -137,11 +137,6 @@ def _register_error_pages(app: Flask) -> None:
         response = app.make_response((render_template("errors/503.html"), 503))
         response.headers["Retry-After"] = "30"
         return response
-
-    @app.errorhandler(SchemaNotCurrent)
-    def schema_not_current(error):
-        log.error("%s", error)
-        return render_template("errors/503.html"), 503
 
     @app.errorhandler(500)
     def server_error(error):

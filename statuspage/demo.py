@@ -8,7 +8,6 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
-from flask import current_app
 from sqlalchemy import select
 
 from . import clock
@@ -16,12 +15,12 @@ from .catalog.models import Agency, Service
 from .extensions import db
 from .incidents.models import Impact, Incident, Source, State
 from .incidents.operations import NewIncident, create_incident, publish_update
+from .timefmt import site_zone
 from .users.models import Role, User
 from .users.operations import create_user
 
 HELP_URL = "https://example.gov/help"
 HISTORY_DAYS = 90
-DEFAULT_TIMEZONE = "America/New_York"
 # Accounts exist well before the oldest incident they log.
 ACCOUNTS_CREATED_DAYS_AGO = 120
 # Every past incident is resolved at least this long before now, clear of the open one.
@@ -687,7 +686,7 @@ def _create_past_incidents(
     services: dict[str, Service],
     leads: dict[str, User],
 ) -> None:
-    zone = ZoneInfo(current_app.config.get("SITE_TIMEZONE", DEFAULT_TIMEZONE))
+    zone = site_zone()
     latest_end = now - PAST_INCIDENTS_END_BEFORE_NOW
     p3_indexes = [i for i, scenario in enumerate(PAST_INCIDENTS) if scenario.priority == 3]
     made_public = set(rng.sample(p3_indexes, len(p3_indexes) // 2))
