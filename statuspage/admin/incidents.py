@@ -34,7 +34,10 @@ def dashboard():
     incidents = db.session.scalars(
         select(Incident)
         .where(Incident.agency_id.in_(agency_ids))
-        .options(selectinload(Incident.affected).selectinload(AffectedService.service))
+        .options(
+            selectinload(Incident.affected).selectinload(AffectedService.service),
+            selectinload(Incident.agency),
+        )
         .order_by(Incident.detected_at.desc())
         .limit(200)
     ).all()
