@@ -6,6 +6,7 @@ import logging
 import os
 import secrets
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 from flask import Flask, render_template, request
 from flask.sessions import SecureCookieSessionInterface
@@ -17,6 +18,7 @@ from werkzeug.middleware.proxy_fix import ProxyFix
 from . import clock
 from .config import Config, from_environment
 from .extensions import csrf, db, login_manager, migrate
+from .policy import BusinessCalendar, load_policy
 from .schema import MIGRATIONS_DIR, check_schema_current
 
 log = logging.getLogger(__name__)
@@ -63,6 +65,14 @@ def create_app(test_config: dict | None = None, *, for_cli: bool = False) -> Fla
                 "or set SECRET_KEY in the environment."
             )
         app.config["SECRET_KEY"] = secrets.token_hex(32)  # the CLI serves no sessions
+
+    # A bad policy override, zone or holiday country stops start-up with a message.
+    app.extensions["policy"] = load_policy(instance)
+    app.extensions["business_calendar"] = BusinessCalendar(
+        ZoneInfo(app.config["SITE_TIMEZONE"]),
+        app.config["HOLIDAYS_COUNTRY"],
+        app.config["HOLIDAYS_SUBDIVISION"],
+    )
 
     if app.config["PROXY_COUNT"]:
         count = app.config["PROXY_COUNT"]

@@ -1,0 +1,214 @@
+"""Every deadline the policy sets for an incident, as pure functions of plain facts.
+
+Escalation takes effect at once: from the moment of escalation the higher priority's window runs,
+and a deadline never moves later because of an escalation. De-escalation relaxes a deadline to the
+lower priority's window, counted from the same start (detection or the last escalation).
+"""
+
+from __future__ import annotations
+
+import enum
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from ..policy import BusinessCalendar, Duration, Policy, Review
+
+
+class Kind(enum.StrEnum):
+    ACKNOWLEDGE = "acknowledge"
+    FIRST_COMMUNICATION = "first_communication"
+    NEXT_UPDATE = "next_update"
+    TARGET_RESOLUTION = "target_resolution"
+
+    @property
+    def label(self) -> str:
+        return _KIND_LABELS[self]
+
+
+_KIND_LABELS = {
+    Kind.ACKNOWLEDGE: "acknowledge",
+    Kind.FIRST_COMMUNICATION: "first public update",
+    Kind.NEXT_UPDATE: "next update",
+    Kind.TARGET_RESOLUTION: "target resolution",
+}
+
+
+@dataclass(frozen=True)
+class IncidentFacts:
+    """What the deadlines depend on; ``priorities`` starts with (detected_at, first priority)."""
+
+    detected_at: datetime
+    priorities: tuple[tuple[datetime, int], ...]
+    tier: int = 1
+    is_security: bool = False
+    acknowledged_at: datetime | None = None
+    first_public_at: datetime | None = None
+    last_public_update_at: datetime | None = None
+    promised_next_update_at: datetime | None = None
+    resolved_at: datetime | None = None
+    # Incidents on the same service within the recurrence window, this one included.
+    recent_on_same_service: int = 1
+
+    @property
+    def priority(self) -> int:
+        return self.priorities[-1][1]
+
+
+@dataclass(frozen=True)
+class Deadline:
+    kind: Kind
+    due: datetime
+    met_at: datetime | None = None
+
+    def is_met(self) -> bool:
+        return self.met_at is not None
+
+    def lateness(self, now: datetime):
+        """How late it was met (or is, if still pending); zero or negative when on time."""
+        return (self.met_at or now) - self.due
+
+
+@dataclass(frozen=True)
+class ReviewNeed:
+    reasons: list[str] = field(default_factory=list)
+    due: datetime | None = None
+
+    @property
+    def required(self) -> bool:
+        return bool(self.reasons)
+
+
+def _walk(
+    facts: IncidentFacts, window_for: Callable[[int], Duration | None], calendar: BusinessCalendar
+) -> datetime | None:
+    """A deadline through the incident's priority history (see the module docstring)."""
+    deadline = anchor = previous = None
+    for at, priority in facts.priorities:
+        window = window_for(priority)
+        if previous is None:
+            anchor = at
+            deadline = window.after(at, calendar) if window else None
+        elif priority < previous:
+            anchor = at
+            candidate = window.after(at, calendar) if window else None
+            if candidate is not None:
+                deadline = candidate if deadline is None else min(deadline, candidate)
+        elif priority > previous:
+            deadline = window.after(anchor, calendar) if window else None
+        previous = priority
+    return deadline
+
+
+def acknowledge_by(facts: IncidentFacts, policy: Policy, calendar: BusinessCalendar) -> datetime:
+    return _walk(facts, lambda p: policy[p].acknowledge, calendar)
+
+
+def first_communication_by(
+    facts: IncidentFacts, policy: Policy, calendar: BusinessCalendar
+) -> datetime | None:
+    """None when the priority sets no deadline (a P3 is made public on a lead's call, P4 never)."""
+    return _walk(facts, lambda p: policy[p].first_communication, calendar)
+
+
+def target_resolution_by(
+    facts: IncidentFacts, policy: Policy, calendar: BusinessCalendar
+) -> datetime:
+    return _walk(facts, lambda p: policy[p].target_resolution(facts.tier), calendar)
+
+
+def next_update_due(
+    facts: IncidentFacts, policy: Policy, calendar: BusinessCalendar
+) -> datetime | None:
+    """When the next public update is due: after the last one by the cadence, while unresolved.
+
+    A promise made to the public ("next update by 3:30 PM") counts when it is sooner. An escalation
+    after the last update brings it forward to the new priority's first-communication window.
+    """
+    last = facts.last_public_update_at
+    if facts.resolved_at is not None or facts.first_public_at is None or last is None:
+        return None
+    before = [p for at, p in facts.priorities if at <= last]
+    after = [(at, p) for at, p in facts.priorities if at > last]
+    cadence = policy[before[-1]].update_cadence
+    due = cadence.after(last, calendar) if cadence else None
+    previous = before[-1]
+    for at, priority in after:
+        if priority < previous:
+            window = policy[priority].first_communication or policy[priority].update_cadence
+            if window is not None:
+                candidate = window.after(at, calendar)
+                due = candidate if due is None else min(due, candidate)
+        elif priority > previous:
+            relaxed = policy[priority].update_cadence
+            due = relaxed.after(last, calendar) if relaxed else None
+        previous = priority
+    if due is not None and facts.promised_next_update_at and facts.promised_next_update_at > last:
+        due = min(due, facts.promised_next_update_at)
+    return due
+
+
+def breached_target(facts: IncidentFacts, policy: Policy, calendar: BusinessCalendar) -> bool:
+    return facts.resolved_at is not None and facts.resolved_at > target_resolution_by(
+        facts, policy, calendar
+    )
+
+
+def review_need(facts: IncidentFacts, policy: Policy, calendar: BusinessCalendar) -> ReviewNeed:
+    """Whether a post-incident review is needed, why, and (once resolved) by when."""
+    rules = policy[facts.priority]
+    windows: list[Duration] = []
+    reasons: list[str] = []
+    if rules.review is Review.MANDATORY:
+        reasons.append(f"mandatory for P{facts.priority}")
+        windows.append(rules.review_due or policy.rules.breach_review_due)
+    if facts.is_security:
+        reasons.append("security incident")
+        windows.append(rules.review_due or policy.rules.breach_review_due)
+    if breached_target(facts, policy, calendar):
+        reasons.append("breached its target resolution time")
+        windows.append(policy.rules.breach_review_due)
+    if (
+        rules.review is Review.IF_RECURRING
+        and facts.recent_on_same_service >= policy.rules.recurrence_threshold
+    ):
+        reasons.append(
+            f"recurring: {facts.recent_on_same_service} incidents on the same service within "
+            f"{policy.rules.recurrence_window}"
+        )
+        windows.append(rules.review_due or policy.rules.breach_review_due)
+    if not reasons or facts.resolved_at is None:
+        return ReviewNeed(reasons)
+    return ReviewNeed(reasons, min(w.after(facts.resolved_at, calendar) for w in windows))
+
+
+def deadlines(facts: IncidentFacts, policy: Policy, calendar: BusinessCalendar) -> list[Deadline]:
+    """Every deadline that applies now, with when it was met (if it was)."""
+    found = [
+        Deadline(Kind.ACKNOWLEDGE, acknowledge_by(facts, policy, calendar), facts.acknowledged_at)
+    ]
+    first = first_communication_by(facts, policy, calendar)
+    if first is not None:
+        found.append(Deadline(Kind.FIRST_COMMUNICATION, first, facts.first_public_at))
+    following = next_update_due(facts, policy, calendar)
+    if following is not None:
+        found.append(Deadline(Kind.NEXT_UPDATE, following))
+    found.append(
+        Deadline(
+            Kind.TARGET_RESOLUTION, target_resolution_by(facts, policy, calendar), facts.resolved_at
+        )
+    )
+    return found
+
+
+def pending(found: list[Deadline]) -> list[Deadline]:
+    """Deadlines not yet met, most urgent first."""
+    return sorted((d for d in found if not d.is_met()), key=lambda d: d.due)
+
+
+def check_security_priority(priority: int, is_security: bool, policy: Policy) -> str | None:
+    """The reason a priority is refused for a security incident, or None when it is allowed."""
+    floor = policy.rules.security_minimum_priority
+    if is_security and priority > floor:
+        return f"A security incident is never below P{floor}: choose P1 to P{floor}."
+    return None
