@@ -1,17 +1,33 @@
 """Imports every model so the metadata (and Alembic) see all tables."""
 
+from .audit import AuditEntry
 from .catalog.models import Agency, Service
-from .incidents.models import AffectedService, Incident, IncidentUpdate, PriorityChange
+from .communications.models import JargonTerm, UpdateTemplate
+from .incidents.models import (
+    AffectedService,
+    Approval,
+    Incident,
+    IncidentUpdate,
+    MissedDeadline,
+    PriorityChange,
+    Reminder,
+)
 from .users.models import LoginFailure, Membership, User
 
 __all__ = [
     "AffectedService",
     "Agency",
+    "Approval",
+    "AuditEntry",
     "Incident",
     "IncidentUpdate",
+    "JargonTerm",
     "LoginFailure",
     "Membership",
+    "MissedDeadline",
     "PriorityChange",
+    "Reminder",
     "Service",
+    "UpdateTemplate",
     "User",
 ]

@@ -13,6 +13,7 @@ from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
 
 from statuspage import clock, create_app
+from statuspage.communications.defaults import seed
 from statuspage.config import normalise_database_url
 from statuspage.extensions import db
 
@@ -85,9 +86,11 @@ def app(migrated, app_config):
 
 
 def _empty_tables() -> None:
+    """Empty every table, then put back the reference data migrations seed."""
     with db.engine.begin() as connection:
         for table in reversed(db.metadata.sorted_tables):
             connection.execute(table.delete())
+        seed(connection)
 
 
 class FreshContextClient(FlaskClient):

@@ -3,9 +3,17 @@
 from __future__ import annotations
 
 import enum
-from datetime import datetime
+from datetime import datetime, timedelta
 
-from sqlalchemy import Boolean, CheckConstraint, ForeignKey, Integer, String, Text
+from sqlalchemy import (
+    Boolean,
+    CheckConstraint,
+    ForeignKey,
+    Integer,
+    String,
+    Text,
+    UniqueConstraint,
+)
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from .. import clock
@@ -82,6 +90,7 @@ class Incident(db.Model):
     source: Mapped[str] = mapped_column(String(20))
     impact_description: Mapped[str] = mapped_column(Text, default="")
     assignee_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    acknowledged_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
     created_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
 
     started_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
@@ -94,6 +103,7 @@ class Incident(db.Model):
 
     agency: Mapped[Agency] = relationship()
     assignee: Mapped[User | None] = relationship(foreign_keys=[assignee_id])
+    acknowledged_by: Mapped[User | None] = relationship(foreign_keys=[acknowledged_by_id])
     created_by: Mapped[User | None] = relationship(foreign_keys=[created_by_id])
     affected: Mapped[list[AffectedService]] = relationship(
         back_populates="incident", cascade="all, delete-orphan"
@@ -107,6 +117,9 @@ class Incident(db.Model):
         back_populates="incident",
         cascade="all, delete-orphan",
         order_by="PriorityChange.changed_at",
+    )
+    approvals: Mapped[list[Approval]] = relationship(
+        back_populates="incident", cascade="all, delete-orphan", order_by="Approval.requested_at"
     )
 
     @property
@@ -159,7 +172,13 @@ class IncidentUpdate(db.Model):
     )
     status: Mapped[str] = mapped_column(String(20))
     body: Mapped[str] = mapped_column(Text)
+    # The plain-language elements of a public update, beside the free Markdown body.
+    what_affected: Mapped[str] = mapped_column(Text, default="")
+    who_affected: Mapped[str] = mapped_column(Text, default="")
+    affected_since: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    cause: Mapped[str] = mapped_column(Text, default="")
     workaround: Mapped[str] = mapped_column(Text, default="")
+    help: Mapped[str] = mapped_column(Text, default="")
     next_update_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     published_at: Mapped[datetime] = mapped_column(UTCDateTime, index=True)
     author_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
@@ -189,3 +208,95 @@ class PriorityChange(db.Model):
 
     incident: Mapped[Incident] = relationship(back_populates="priority_changes")
     changed_by: Mapped[User | None] = relationship()
+
+
+class ApprovalKind(enum.StrEnum):
+    DE_ESCALATION = "de_escalation"
+    CLOSURE = "closure"
+
+    @property
+    def label(self) -> str:
+        return "lower the priority" if self is ApprovalKind.DE_ESCALATION else "close"
+
+
+class ApprovalStatus(enum.StrEnum):
+    PENDING = "pending"
+    APPROVED = "approved"
+    REJECTED = "rejected"
+
+
+class Approval(db.Model):
+    """A change that needs a named role's approval: lowering the priority, or closing."""
+
+    __tablename__ = "approvals"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    incident_id: Mapped[int] = mapped_column(
+        ForeignKey("incidents.id", ondelete="CASCADE"), index=True
+    )
+    kind: Mapped[str] = mapped_column(String(20))
+    to_priority: Mapped[int | None] = mapped_column(Integer)
+    reason: Mapped[str] = mapped_column(Text, default="")
+    status: Mapped[str] = mapped_column(String(20), default=ApprovalStatus.PENDING.value)
+    requested_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    requested_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    decided_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    decided_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    decision_note: Mapped[str] = mapped_column(Text, default="")
+
+    incident: Mapped[Incident] = relationship(back_populates="approvals")
+    requested_by: Mapped[User | None] = relationship(foreign_keys=[requested_by_id])
+    decided_by: Mapped[User | None] = relationship(foreign_keys=[decided_by_id])
+
+    @property
+    def kind_enum(self) -> ApprovalKind:
+        return ApprovalKind(self.kind)
+
+    @property
+    def is_pending(self) -> bool:
+        return self.status == ApprovalStatus.PENDING.value
+
+
+class MissedDeadline(db.Model):
+    """A deadline that passed unmet, recorded once; ``met_at`` says how late it was in the end."""
+
+    __tablename__ = "missed_deadlines"
+    __table_args__ = (UniqueConstraint("incident_id", "kind", "due_at"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    incident_id: Mapped[int] = mapped_column(
+        ForeignKey("incidents.id", ondelete="CASCADE"), index=True
+    )
+    kind: Mapped[str] = mapped_column(String(30))
+    due_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    recorded_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    met_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+    incident: Mapped[Incident] = relationship()
+
+    @property
+    def lateness(self) -> timedelta | None:
+        return self.met_at - self.due_at if self.met_at else None
+
+
+class Reminder(db.Model):
+    """One reminder email about one deadline, sent once (the unique key settles races)."""
+
+    __tablename__ = "reminders"
+    __table_args__ = (UniqueConstraint("incident_id", "kind", "due_at", "stage"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    incident_id: Mapped[int] = mapped_column(
+        ForeignKey("incidents.id", ondelete="CASCADE"), index=True
+    )
+    kind: Mapped[str] = mapped_column(String(30))
+    due_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    stage: Mapped[str] = mapped_column(String(10))  # "before" or "overdue"
+    recipients: Mapped[str] = mapped_column(Text, default="")
+    status: Mapped[str] = mapped_column(String(10), default="pending", index=True)
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    last_error: Mapped[str] = mapped_column(Text, default="")
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+    incident: Mapped[Incident] = relationship()

@@ -1,0 +1,1 @@
+"""Writing to the public: update templates and plain-language advice."""

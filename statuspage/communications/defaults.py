@@ -1,0 +1,101 @@
+"""The starting jargon list and update templates (seeded by migration 0002; admins edit them)."""
+
+JARGON = {
+    "outage": "the service is not working",
+    "degraded": "slow or partly working",
+    "latency": "delay",
+    "downtime": "time the service is not working",
+    "root cause": "cause",
+    "remediation": "fix",
+    "mitigate": "reduce",
+    "mitigation": "steps to reduce the problem",
+    "rollback": "undo the change",
+    "roll back": "undo the change",
+    "deploy": "release",
+    "deployment": "release",
+    "upstream provider": "company we rely on",
+    "third-party vendor": "company we rely on",
+    "authentication": "signing in",
+    "authenticate": "sign in",
+    "credentials": "username and password",
+    "intermittent": "on and off",
+    "functionality": "features",
+    "utilize": "use",
+    "leverage": "use",
+    "facilitate": "help",
+    "endeavour": "try",
+    "endeavor": "try",
+    "commence": "start",
+    "terminate": "end",
+    "in order to": "to",
+    "prior to": "before",
+    "subsequent to": "after",
+    "at this point in time": "now",
+    "end user": "you",
+    "impacted": "affected",
+    "DNS": "the system that finds our website",
+    "API": "connection between systems",
+    "server": "computer",
+    "database": "records system",
+}
+
+# Placeholders: $title $services $agency $detected $since $next_update $incident_url $ref.
+TEMPLATES = [
+    {
+        "key": "p1_initial",
+        "name": "P1 initial notification",
+        "status": "investigating",
+        "body": "$services is not working. We know about the problem and are working to fix it "
+        "as fast as we can.",
+        "what_affected": "$services",
+        "who_affected": "Everyone trying to use $services.",
+        "cause": "We do not know the cause yet.",
+        "workaround": "",
+        "help": "If your need is urgent, call the $agency helpline.",
+    },
+    {
+        "key": "p2_update",
+        "name": "P2 update",
+        "status": "identified",
+        "body": "We have found what is causing the problem with $services and are working on a "
+        "fix.",
+        "what_affected": "$services",
+        "who_affected": "Some people using $services.",
+        "cause": "",
+        "workaround": "",
+        "help": "Contact the $agency helpline if you need help now.",
+    },
+    {
+        "key": "resolution",
+        "name": "Resolution",
+        "status": "resolved",
+        "body": "$services is working normally again. We are sorry for the trouble this caused. "
+        "If you tried to use the service while it was down, please try again now.",
+        "what_affected": "$services",
+        "who_affected": "",
+        "cause": "",
+        "workaround": "",
+        "help": "If you still have problems, contact the $agency helpline.",
+    },
+    {
+        "key": "maintenance_notice",
+        "name": "Maintenance notice",
+        "status": "identified",
+        "body": "$services will be unavailable while we carry out planned maintenance.",
+        "what_affected": "$services",
+        "who_affected": "Everyone using $services during the maintenance.",
+        "cause": "Planned maintenance to keep the service reliable.",
+        "workaround": "Please use the service before or after the maintenance.",
+        "help": "Contact the $agency helpline if you need help during the maintenance.",
+    },
+]
+
+
+def seed(connection) -> None:
+    """Insert the starting jargon list and templates (for a freshly emptied database)."""
+    from sqlalchemy import insert
+
+    from .models import JargonTerm, UpdateTemplate
+
+    connection.execute(insert(JargonTerm), [{"term": t, "plainer": p} for t, p in JARGON.items()])
+    connection.execute(insert(UpdateTemplate), TEMPLATES)
