@@ -201,14 +201,66 @@ class UpdateForm(BaseForm):
     )
     body = TextAreaField(
         "Message to the public",
-        description="Markdown. Say what is affected, who, since when, why if known, and "
-        "what people can do meanwhile.",
+        description="Markdown. Short sentences, everyday words.",
         validators=[DataRequired("Write what is happening for the public."), Length(max=20000)],
     )
+    what_affected = TextAreaField("What is affected", validators=[Length(max=2000)])
+    who_affected = TextAreaField("Who is affected", validators=[Length(max=2000)])
+    affected_since = SiteDateTimeField("Since when", validators=[Optional()])
+    cause = TextAreaField("Why it happened (if known)", validators=[Length(max=5000)])
     workaround = TextAreaField(
-        "What people can do meanwhile (optional)", validators=[Length(max=5000)]
+        "What people can do meanwhile",
+        description="Another way to get it done, or other channels.",
+        validators=[Length(max=5000)],
     )
-    next_update_at = SiteDateTimeField("Next update by (optional)", validators=[Optional()])
+    help = TextAreaField("How to get help", validators=[Length(max=2000)])
+    next_update_at = SiteDateTimeField(
+        "Next update by",
+        description="Prefilled from the cadence the priority demands.",
+        validators=[Optional()],
+    )
+    resolved_at = SiteDateTimeField(
+        "Resolved at (only for a resolution, if not now)", validators=[Optional()]
+    )
+
+
+class AssignForm(BaseForm):
+    assignee = SelectField("Assigned to", choices={}, validate_choice=False)
+
+    def validate_assignee(self, field):
+        if field.data not in self.assignee.choices:
+            raise ValidationError("Choose someone from the list.")
+
+
+class DecisionForm(BaseForm):
+    note = TextAreaField(
+        "Note", description="Required when you refuse.", validators=[Length(max=2000)]
+    )
+
+
+class TemplateForm(BaseForm):
+    name = StringField("Name", validators=[DataRequired("Enter a name."), Length(max=100)])
+    status = ChoiceField(
+        "Status it sets", choices=STATUS_CHOICES, invalid_message="Choose a status."
+    )
+    body = TextAreaField(
+        "Message",
+        description="Placeholders: $title $services $agency $ref $detected $since "
+        "$next_update $incident_url",
+        validators=[DataRequired("Write the message."), Length(max=20000)],
+    )
+    what_affected = TextAreaField("What is affected", validators=[Length(max=2000)])
+    who_affected = TextAreaField("Who is affected", validators=[Length(max=2000)])
+    cause = TextAreaField("Why it happened", validators=[Length(max=5000)])
+    workaround = TextAreaField("What people can do meanwhile", validators=[Length(max=5000)])
+    help = TextAreaField("How to get help", validators=[Length(max=2000)])
+
+
+class JargonForm(BaseForm):
+    term = StringField("Word or phrase", validators=[DataRequired("Enter the word."), Length(max=100)])
+    plainer = StringField(
+        "Plainer words", validators=[DataRequired("Enter plainer words."), Length(max=200)]
+    )
 
 
 class PriorityForm(BaseForm):

@@ -1,22 +1,30 @@
-"""State changes to incidents. Each operation validates, writes and commits where you can see it."""
+"""State changes to incidents. Each operation checks the policy, writes the change and its audit
+entry, and commits where you can see it."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
+from sqlalchemy import update
 from sqlalchemy.exc import IntegrityError
 
-from .. import clock
+from .. import audit, clock
 from ..catalog.models import Agency, Service
 from ..extensions import db
-from ..users.models import User
+from ..policy import current_policy
+from ..users.models import Role, User
+from .deadlines import Kind, check_security_priority
 from .models import (
     UPDATE_STATUSES,
     AffectedService,
+    Approval,
+    ApprovalKind,
+    ApprovalStatus,
     Impact,
     Incident,
     IncidentUpdate,
+    MissedDeadline,
     PriorityChange,
     Source,
     State,
@@ -24,10 +32,9 @@ from .models import (
 from .references import next_reference
 from .visibility import priority_allows_public
 
-# Clocks drift; a detected time a little ahead of ours is not "in the future".
+# Clocks drift; a time a little ahead of ours is not "in the future".
 CLOCK_SKEW = timedelta(minutes=1)
 REFERENCE_ATTEMPTS = 10
-LOWEST_SECURITY_PRIORITY = 2
 
 
 class IncidentRuleError(ValueError):
@@ -53,13 +60,27 @@ class NewIncident:
     started_at: datetime | None = None
 
 
+@dataclass
+class UpdateContent:
+    """A public update: the free Markdown body and the plain-language elements beside it."""
+
+    status: State
+    body: str
+    what_affected: str = ""
+    who_affected: str = ""
+    affected_since: datetime | None = None
+    cause: str = ""
+    workaround: str = ""
+    help: str = ""
+    next_update_at: datetime | None = None
+    resolved_at: datetime | None = None  # defaults to now for a resolution
+
+
 def check_priority(priority: int, is_security: bool) -> None:
     if priority not in (1, 2, 3, 4):
         raise IncidentRuleError("Choose a priority from P1 to P4.", "priority")
-    if is_security and priority > LOWEST_SECURITY_PRIORITY:
-        raise IncidentRuleError(
-            "A security incident is never below P2: choose P1 or P2.", "priority"
-        )
+    if message := check_security_priority(priority, is_security, current_policy()):
+        raise IncidentRuleError(message, "priority")
 
 
 def check_new_incident(data: NewIncident) -> None:
@@ -67,14 +88,12 @@ def check_new_incident(data: NewIncident) -> None:
     if not (data.title or "").strip():
         raise IncidentRuleError("Enter a title.", "title")
     check_priority(data.priority, data.is_security)
-    now = clock.now()
-    if data.detected_at > now + CLOCK_SKEW:
+    if data.detected_at > clock.now() + CLOCK_SKEW:
         raise IncidentRuleError("The detected time cannot be in the future.", "detected_at")
-    if data.started_at is not None:
-        if data.started_at > data.detected_at:
-            raise IncidentRuleError(
-                "The start time must be at or before the detected time.", "started_at"
-            )
+    if data.started_at is not None and data.started_at > data.detected_at:
+        raise IncidentRuleError(
+            "The start time must be at or before the detected time.", "started_at"
+        )
     if not data.affected:
         raise IncidentRuleError("Choose at least one affected service.", "services")
     for service in data.affected:
@@ -90,6 +109,14 @@ def create_incident(data: NewIncident, *, by: User | None) -> Incident:
     for _ in range(REFERENCE_ATTEMPTS):
         incident = _build_incident(data, by)
         db.session.add(incident)
+        audit.record(
+            "incident_logged",
+            actor=by,
+            agency_id=data.agency.id,
+            incident=incident,
+            priority=f"P{data.priority}",
+            title=incident.title,
+        )
         try:
             db.session.commit()
         except IntegrityError:
@@ -127,7 +154,7 @@ def _build_incident(data: NewIncident, by: User | None) -> Incident:
             to_priority=data.priority,
             reason="Incident logged",
             changed_by_id=by.id if by else None,
-            changed_at=now,
+            changed_at=data.detected_at,
         )
     ]
     return incident
@@ -135,78 +162,321 @@ def _build_incident(data: NewIncident, by: User | None) -> Incident:
 
 def publish_update(
     incident: Incident,
+    content: UpdateContent | None = None,
     *,
-    status: State,
-    body: str,
     by: User | None,
-    workaround: str = "",
-    next_update_at: datetime | None = None,
+    **fields,
 ) -> IncidentUpdate:
     """Post an update; it is public at once when the incident's priority allows."""
-    status = State(status)
+    content = content or UpdateContent(**fields)
+    status = _check_update(incident, content)
+    now = clock.now()
+    update_row = IncidentUpdate(
+        incident=incident,
+        status=status.value,
+        body=content.body.strip(),
+        what_affected=(content.what_affected or "").strip(),
+        who_affected=(content.who_affected or "").strip(),
+        affected_since=content.affected_since,
+        cause=(content.cause or "").strip(),
+        workaround=(content.workaround or "").strip(),
+        help=(content.help or "").strip(),
+        next_update_at=content.next_update_at,
+        published_at=now,
+        author_id=by.id if by else None,
+    )
+    db.session.add(update_row)
+    previous = incident.state_enum
+    if previous is not status:
+        audit.record(
+            "state_changed",
+            actor=by,
+            agency_id=incident.agency_id,
+            incident=incident,
+            **{"from": previous.value, "to": status.value},
+        )
+    incident.state = status.value
+    if incident.acknowledged_at is None:
+        _acknowledge(incident, by, now)
+    if status is State.RESOLVED:
+        if previous is not State.RESOLVED:
+            incident.resolved_at = content.resolved_at or now
+            _mark_met(incident, Kind.TARGET_RESOLUTION, incident.resolved_at)
+    else:
+        incident.resolved_at = None
+    was_public = incident.first_public_at is not None
+    _mark_public_if_allowed(incident, now)
+    if was_public:
+        _mark_met(incident, Kind.NEXT_UPDATE, now)
+    audit.record(
+        "update_published", actor=by, agency_id=incident.agency_id, incident=incident,
+        status=status.value,
+    )  # fmt: skip
+    db.session.commit()
+    return update_row
+
+
+def _check_update(incident: Incident, content: UpdateContent) -> State:
+    try:
+        status = State(content.status)
+    except ValueError:
+        status = None
     if status not in UPDATE_STATUSES:
         raise IncidentRuleError(
             "Choose investigating, identified, monitoring or resolved.", "status"
         )
     if incident.state_enum is State.CLOSED:
         raise IncidentRuleError("This incident is closed; it takes no more updates.")
-    if not (body or "").strip():
+    if not (content.body or "").strip():
         raise IncidentRuleError("Write what is happening for the public.", "body")
     now = clock.now()
-    if next_update_at is not None and next_update_at <= now:
-        raise IncidentRuleError("The next update time must be in the future.", "next_update_at")
-    if status is State.RESOLVED and next_update_at is not None:
-        raise IncidentRuleError(
-            "A resolved incident has no next update; clear that time.", "next_update_at"
-        )
+    if content.next_update_at is not None:
+        if status is State.RESOLVED:
+            raise IncidentRuleError(
+                "A resolved incident has no next update; clear that time.", "next_update_at"
+            )
+        if content.next_update_at <= now:
+            raise IncidentRuleError(
+                "The next update time must be in the future.", "next_update_at"
+            )
+    if content.resolved_at is not None:
+        if status is not State.RESOLVED:
+            raise IncidentRuleError(
+                "A resolution time goes only with the status resolved.", "resolved_at"
+            )
+        if content.resolved_at < incident.detected_at:
+            raise IncidentRuleError(
+                "The resolution time cannot be before the problem was detected.", "resolved_at"
+            )
+        if content.resolved_at > now + CLOCK_SKEW:
+            raise IncidentRuleError("The resolution time cannot be in the future.", "resolved_at")
+    if content.affected_since is not None and content.affected_since > now + CLOCK_SKEW:
+        raise IncidentRuleError("“Since when” cannot be in the future.", "affected_since")
+    return status
 
-    update = IncidentUpdate(
-        incident=incident,
-        status=status.value,
-        body=body.strip(),
-        workaround=(workaround or "").strip(),
-        next_update_at=next_update_at,
-        published_at=now,
-        author_id=by.id if by else None,
-    )
-    db.session.add(update)
-    incident.state = status.value
-    if incident.acknowledged_at is None:
-        incident.acknowledged_at = now
-    incident.resolved_at = now if status is State.RESOLVED else None
-    _mark_public_if_allowed(incident, now)
+
+def acknowledge(incident: Incident, *, by: User) -> None:
+    """Someone has taken the incident in hand; recorded with who and when."""
+    if incident.acknowledged_at is not None:
+        who = incident.acknowledged_by.name if incident.acknowledged_by else "the system"
+        raise IncidentRuleError(f"Already acknowledged by {who}.")
+    _acknowledge(incident, by, clock.now())
     db.session.commit()
-    return update
 
 
-def change_priority(incident: Incident, *, to: int, reason: str, by: User | None) -> None:
-    """Record a new priority with who and why; the public view follows at once."""
+def _acknowledge(incident: Incident, by: User | None, now: datetime) -> None:
+    incident.acknowledged_at = now
+    incident.acknowledged_by_id = by.id if by else None
+    _mark_met(incident, Kind.ACKNOWLEDGE, now)
+    audit.record("acknowledged", actor=by, agency_id=incident.agency_id, incident=incident)
+
+
+def assign(incident: Incident, assignee: User | None, *, by: User) -> None:
+    """Give the incident to someone with a role in its agency (or to nobody)."""
+    if incident.state_enum is State.CLOSED:
+        raise IncidentRuleError("This incident is closed.", "assignee")
+    if assignee is not None and not assignee.can(Role.COMMUNICATIONS_LEAD, incident.agency_id):
+        raise IncidentRuleError(
+            f"{assignee.name} cannot work on this agency's incidents.", "assignee"
+        )
+    previous = incident.assignee
+    incident.assignee_id = assignee.id if assignee else None
+    audit.record(
+        "assigned",
+        actor=by,
+        agency_id=incident.agency_id,
+        incident=incident,
+        **{"from": previous.name if previous else "nobody", "to": assignee.name if assignee else "nobody"},
+    )
+    db.session.commit()
+
+
+def change_priority(incident: Incident, *, to: int, reason: str, by: User | None) -> str:
+    """Raise the priority at once; lowering it needs the approver the policy names.
+
+    Returns "escalated", "lowered" or "requested" (waiting for approval).
+    """
     if incident.state_enum is State.CLOSED:
         raise IncidentRuleError("This incident is closed; its priority cannot change.", "priority")
     check_priority(to, incident.is_security)
     if to == incident.priority:
         raise IncidentRuleError(f"The incident is already P{to}.", "priority")
-    if not reason.strip():
+    if not (reason or "").strip():
         raise IncidentRuleError("Say why the priority changes.", "reason")
+    reason = reason.strip()
+    if to < incident.priority:
+        _apply_priority(incident, to, reason, by)
+        db.session.commit()
+        return "escalated"
+    if pending_approval(incident, ApprovalKind.DE_ESCALATION):
+        raise IncidentRuleError(
+            "A request to lower the priority is already waiting for approval.", "priority"
+        )
+    approver = current_policy().rules.deescalation_approver
     now = clock.now()
+    approval = Approval(
+        incident=incident,
+        kind=ApprovalKind.DE_ESCALATION.value,
+        to_priority=to,
+        reason=reason,
+        requested_by_id=by.id if by else None,
+        requested_at=now,
+    )
+    db.session.add(approval)
+    if by is None or by.can(approver, incident.agency_id):
+        # The approver asking is the approval.
+        _decide(approval, True, by, "Approved by the person who asked", now)
+        db.session.commit()
+        return "lowered"
+    audit.record(
+        "de_escalation_requested", actor=by, agency_id=incident.agency_id, incident=incident,
+        reason=reason, to=f"P{to}",
+    )  # fmt: skip
+    db.session.commit()
+    return "requested"
+
+
+def _apply_priority(incident: Incident, to: int, reason: str, by: User | None) -> None:
+    now = clock.now()
+    action = "priority_escalated" if to < incident.priority else "priority_lowered"
     db.session.add(
         PriorityChange(
             incident=incident,
             from_priority=incident.priority,
             to_priority=to,
-            reason=reason.strip(),
+            reason=reason,
             changed_by_id=by.id if by else None,
             changed_at=now,
         )
     )
+    audit.record(
+        action, actor=by, agency_id=incident.agency_id, incident=incident, reason=reason,
+        **{"from": f"P{incident.priority}", "to": f"P{to}"},
+    )  # fmt: skip
     incident.priority = to
     _mark_public_if_allowed(incident, now)
+
+
+def pending_approval(incident: Incident, kind: ApprovalKind) -> Approval | None:
+    return next((a for a in incident.approvals if a.kind == kind.value and a.is_pending), None)
+
+
+def required_approver(approval: Approval) -> Role | None:
+    if approval.kind_enum is ApprovalKind.DE_ESCALATION:
+        return current_policy().rules.deescalation_approver
+    return current_policy()[approval.incident.priority].closure_approver
+
+
+def decide_approval(approval: Approval, *, approve: bool, by: User, note: str = "") -> None:
+    """An approver says yes or no; a yes applies the change at once."""
+    if not approval.is_pending:
+        raise IncidentRuleError("This request has already been decided.")
+    role = required_approver(approval)
+    if role is not None and not by.can(role, approval.incident.agency_id):
+        raise IncidentRuleError(f"Only a {role.label.lower()} can decide this request.")
+    if not approve and not (note or "").strip():
+        raise IncidentRuleError("Say why you are refusing the request.", "note")
+    _decide(approval, approve, by, (note or "").strip(), clock.now())
     db.session.commit()
 
 
-def set_made_public(incident: Incident, made_public: bool) -> None:
+def _decide(approval: Approval, approve: bool, by: User | None, note: str, now: datetime) -> None:
+    incident = approval.incident
+    approval.status = (ApprovalStatus.APPROVED if approve else ApprovalStatus.REJECTED).value
+    approval.decided_by_id = by.id if by else None
+    approval.decided_at = now
+    approval.decision_note = note
+    audit.record(
+        "approval_" + approval.status, actor=by, agency_id=incident.agency_id, incident=incident,
+        reason=note, request=approval.kind_enum.label,
+    )  # fmt: skip
+    if not approve:
+        return
+    if approval.kind_enum is ApprovalKind.DE_ESCALATION:
+        if incident.state_enum is State.CLOSED or approval.to_priority <= incident.priority:
+            raise IncidentRuleError("The incident has changed since this request; ask again.")
+        _apply_priority(incident, approval.to_priority, approval.reason, by)
+    else:
+        _close(incident, by, now)
+
+
+def close_incident(incident: Incident, *, by: User) -> str:
+    """Close a resolved incident, or ask the approver the policy names. Returns "closed" or
+    "requested"."""
+    check_closable(incident)
+    approver = current_policy()[incident.priority].closure_approver
+    now = clock.now()
+    approval = Approval(
+        incident=incident,
+        kind=ApprovalKind.CLOSURE.value,
+        requested_by_id=by.id,
+        requested_at=now,
+    )
+    db.session.add(approval)
+    if approver is None or by.can(approver, incident.agency_id):
+        _decide(approval, True, by, "Closed by an approver", now)
+        db.session.commit()
+        return "closed"
+    audit.record("closure_requested", actor=by, agency_id=incident.agency_id, incident=incident)
+    db.session.commit()
+    return "requested"
+
+
+def check_closable(incident: Incident) -> None:
+    if incident.state_enum is State.CLOSED:
+        raise IncidentRuleError("This incident is already closed.")
+    if incident.state_enum is not State.RESOLVED:
+        raise IncidentRuleError("Resolve the incident (post a resolved update) before closing it.")
+    if pending_approval(incident, ApprovalKind.DE_ESCALATION):
+        raise IncidentRuleError("A request to lower the priority is waiting; decide it first.")
+    if pending_approval(incident, ApprovalKind.CLOSURE):
+        raise IncidentRuleError("Closing is already waiting for approval.")
+
+
+def auto_close(incident: Incident) -> str:
+    """The 24-hour rule: close when nothing blocks it, else ask the approver. Returns what
+    happened: "closed", "requested" or "blocked"."""
+    try:
+        check_closable(incident)
+    except IncidentRuleError:
+        return "blocked"
+    approver = current_policy()[incident.priority].closure_approver
+    now = clock.now()
+    approval = Approval(
+        incident=incident,
+        kind=ApprovalKind.CLOSURE.value,
+        reason="Resolved more than 24 hours ago",
+        requested_at=now,
+    )
+    db.session.add(approval)
+    if approver is None:
+        _decide(approval, True, None, "Closed automatically after resolution", now)
+        db.session.commit()
+        return "closed"
+    audit.record(
+        "closure_requested", actor=None, agency_id=incident.agency_id, incident=incident,
+        reason=f"Resolved more than 24 hours ago; a {approver.label.lower()} must approve",
+    )  # fmt: skip
+    db.session.commit()
+    return "requested"
+
+
+def _close(incident: Incident, by: User | None, now: datetime) -> None:
+    incident.state = State.CLOSED.value
+    incident.closed_at = now
+    audit.record(
+        "state_changed", actor=by, agency_id=incident.agency_id, incident=incident,
+        **{"from": State.RESOLVED.value, "to": State.CLOSED.value},
+    )  # fmt: skip
+
+
+def set_made_public(incident: Incident, made_public: bool, *, by: User | None = None) -> None:
     """A lead decides whether a P3 is shown to the public (it has had several reports)."""
     incident.made_public = made_public
+    audit.record(
+        "made_public" if made_public else "hidden_from_public",
+        actor=by, agency_id=incident.agency_id, incident=incident,
+    )  # fmt: skip
     _mark_public_if_allowed(incident, clock.now())
     db.session.commit()
 
@@ -217,3 +487,19 @@ def _mark_public_if_allowed(incident: Incident, now: datetime) -> None:
         return
     if priority_allows_public(incident.priority, incident.made_public):
         incident.first_public_at = now
+        _mark_met(incident, Kind.FIRST_COMMUNICATION, now)
+
+
+def _mark_met(incident: Incident, kind: Kind, at: datetime) -> None:
+    """A missed deadline of this kind is met now: that fixes how late it was."""
+    if incident.id is None:
+        return
+    db.session.execute(
+        update(MissedDeadline)
+        .where(
+            MissedDeadline.incident_id == incident.id,
+            MissedDeadline.kind == kind.value,
+            MissedDeadline.met_at.is_(None),
+        )
+        .values(met_at=at)
+    )

@@ -1,22 +1,18 @@
-"""Which incidents the public may see: the policy's P1-P4 rules in one place."""
+"""Which incidents the public may see: read from the policy table's `public` column."""
 
 from __future__ import annotations
 
-from sqlalchemy import and_, or_
+from sqlalchemy import and_, false, or_
 from sqlalchemy.sql.elements import ColumnElement
 
+from ..policy import Visibility, current_policy
 from .models import Incident, State
-
-# P1 and P2 are always public once communicated; a P3 only when a lead makes it public; P4 never.
-ALWAYS_PUBLIC_PRIORITIES = (1, 2)
-PUBLIC_ON_REQUEST_PRIORITY = 3
 
 
 def priority_allows_public(priority: int, made_public: bool) -> bool:
     """True when an incident of this priority may be shown to the public."""
-    if priority in ALWAYS_PUBLIC_PRIORITIES:
-        return True
-    return priority == PUBLIC_ON_REQUEST_PRIORITY and made_public
+    visibility = current_policy()[priority].public
+    return visibility is Visibility.ALWAYS or (visibility is Visibility.WHEN_MARKED and made_public)
 
 
 def is_public(incident: Incident) -> bool:
@@ -28,11 +24,16 @@ def is_public(incident: Incident) -> bool:
 
 def public_clause() -> ColumnElement[bool]:
     """The same rule as ``is_public`` as an SQL condition."""
+    policy = current_policy()
+    always = policy.public_priorities(Visibility.ALWAYS)
+    when_marked = policy.public_priorities(Visibility.WHEN_MARKED)
     return and_(
         Incident.first_public_at.is_not(None),
         or_(
-            Incident.priority.in_(ALWAYS_PUBLIC_PRIORITIES),
-            and_(Incident.priority == PUBLIC_ON_REQUEST_PRIORITY, Incident.made_public.is_(True)),
+            Incident.priority.in_(always) if always else false(),
+            and_(Incident.priority.in_(when_marked), Incident.made_public.is_(True))
+            if when_marked
+            else false(),
         ),
     )
 

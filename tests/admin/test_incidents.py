@@ -145,35 +145,6 @@ def test_update_errors_keep_the_message_typed(client, setting, data, field, mess
     assert count(IncidentUpdate) == 0
 
 
-def test_a_lead_may_escalate_but_only_a_manager_may_lower_the_priority(client, setting):
-    incident = make_incident([setting["filing"]], priority=3)
-    response = client.post(
-        f"/admin/incidents/{incident.ref}/priority",
-        data={"priority": "1", "reason": "Many reports now"},
-    )
-    assert response.status_code == 302
-    response = client.post(
-        f"/admin/incidents/{incident.ref}/priority",
-        data={"priority": "2", "reason": "Fewer people than we thought"},
-    )
-    assert response.status_code == 400
-    assert "Only a service manager can lower the priority" in response.get_data(as_text=True)
-    db.session.refresh(incident)
-    assert incident.priority == 1
-    history = [(c.from_priority, c.to_priority, c.reason) for c in incident.priority_changes]
-    assert history == [(None, 3, "Incident logged"), (3, 1, "Many reports now")]
-
-    manager = make_user(setting["agency"], Role.SERVICE_MANAGER)
-    client.post("/admin/logout")
-    login(client, manager)
-    response = client.post(
-        f"/admin/incidents/{incident.ref}/priority",
-        data={"priority": "2", "reason": "Fewer people than we thought"},
-    )
-    assert response.status_code == 302
-    assert count(PriorityChange) == 3
-
-
 def test_a_p3_is_shown_publicly_only_when_a_lead_says_so(client, setting):
     incident = make_incident([setting["filing"]], priority=3)
     assert client.get(f"/incidents/{incident.ref}").status_code == 404

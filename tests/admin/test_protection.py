@@ -31,7 +31,10 @@ def setting(app):
 
 
 def build_path(rule, ref):
-    return rule.build({"ref": ref} if "ref" in rule.arguments else {})[1]
+    """A URL for the rule with a value for each argument (the other agency's incident)."""
+    samples = {"ref": ref, "key": "p1_initial", "term_id": 1, "approval_id": 1,
+               "decision": "approve"}  # fmt: skip
+    return rule.build({name: samples[name] for name in rule.arguments})[1]
 
 
 def test_the_admin_has_the_routes_we_expect(app):
@@ -121,3 +124,12 @@ def test_a_viewer_can_read_but_not_publish(client, app):
     )
     assert response.status_code == 403
     assert client.get("/admin/incidents/new").status_code == 403
+
+
+@pytest.mark.parametrize(
+    "path", ["/admin/templates", "/admin/templates/p1_initial", "/admin/jargon", "/admin/audit"]
+)
+def test_site_administration_pages_are_refused_to_a_lead(client, setting, path):
+    login(client, setting["lead"])
+    assert client.get(path).status_code == 403
+    assert client.post(path, data={"name": "x", "body": "y", "term": "a", "plainer": "b"}).status_code in (403, 405)

@@ -1,0 +1,52 @@
+"""Update templates filled from an incident, and the jargon list as a dict."""
+
+from __future__ import annotations
+
+from string import Template
+
+from flask import url_for
+from sqlalchemy import select
+
+from ..extensions import db
+from ..incidents.models import Incident
+from ..timefmt import format_absolute
+from .models import JargonTerm, UpdateTemplate
+
+TEMPLATE_FIELDS = ("body", "what_affected", "who_affected", "cause", "workaround", "help")
+
+
+def all_templates() -> list[UpdateTemplate]:
+    return list(db.session.scalars(select(UpdateTemplate).order_by(UpdateTemplate.id)))
+
+
+def template_by_key(key: str) -> UpdateTemplate | None:
+    return db.session.scalars(select(UpdateTemplate).where(UpdateTemplate.key == key)).first()
+
+
+def placeholders(incident: Incident, next_update=None) -> dict[str, str]:
+    names = [a.service.name for a in incident.affected]
+    services = names[0] if len(names) == 1 else ", ".join(names[:-1]) + " and " + names[-1]
+    since = incident.started_at or incident.detected_at
+    return {
+        "title": incident.title,
+        "services": services,
+        "agency": incident.agency.name,
+        "ref": incident.ref,
+        "detected": format_absolute(incident.detected_at),
+        "since": format_absolute(since),
+        "next_update": format_absolute(next_update) if next_update else "",
+        "incident_url": url_for("public.incident", ref=incident.ref, _external=True),
+    }
+
+
+def fill(template: UpdateTemplate, incident: Incident, next_update=None) -> dict[str, str]:
+    """The template's fields with $placeholders replaced; unknown ones are left as typed."""
+    values = placeholders(incident, next_update)
+    filled = {name: Template(getattr(template, name) or "").safe_substitute(values)
+              for name in TEMPLATE_FIELDS}  # fmt: skip
+    filled["status"] = template.status
+    return filled
+
+
+def jargon_list() -> dict[str, str]:
+    return {t.term: t.plainer for t in db.session.scalars(select(JargonTerm).order_by(JargonTerm.term))}
