@@ -98,6 +98,10 @@ def create_app(test_config: dict | None = None, *, for_cli: bool = False) -> Fla
     _register_security_headers(app)
     if not for_cli and not app.config.get("TESTING"):
         _refuse_unmigrated_database(app)
+        if app.config["SCHEDULER_ENABLED"]:
+            from .scheduler import start_in_background
+
+            start_in_background(app)
 
     from .cli import register_commands
 

@@ -32,7 +32,10 @@ def main() -> None:
 
 
 def register_commands(app: Flask) -> None:
-    for command in (setup_command, create_user_command, load_demo_command, serve_command):
+    for command in (
+        setup_command, create_user_command, load_demo_command, serve_command, run_jobs_command,
+        worker_command,
+    ):  # fmt: skip
         app.cli.add_command(command)
 
 
@@ -162,6 +165,43 @@ def serve_command(host: str, port: int, workers: int) -> None:
         "statuspage.wsgi:app",
     ]
     os.execv(sys.executable, args)
+
+
+@click.command("run-jobs")
+@click.option(
+    "--at", "at", default=None, help="Run as of this UTC time (ISO 8601), e.g. to replay a gap."
+)
+@with_appcontext
+def run_jobs_command(at: str | None) -> None:
+    """Run the scheduled jobs once (deadline reminders, missed deadlines, auto-close)."""
+    from datetime import UTC, datetime
+
+    from . import clock, jobs
+
+    moment = clock.now()
+    if at:
+        try:
+            moment = datetime.fromisoformat(at)
+        except ValueError:
+            raise click.BadParameter(f"{at!r} is not an ISO 8601 time", param_hint="--at") from None
+        moment = moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment
+    with clock.pinned(moment):
+        result = jobs.run_all(moment)
+    run = result["clock"]
+    click.echo(
+        f"reminders created {run.reminders_created}, sent {run.sent}, failed {run.failed}, "
+        f"skipped {run.skipped}; missed deadlines recorded {run.misses_recorded}; "
+        f"auto-close {result['auto_close']}"
+    )
+
+
+@click.command("worker")
+@with_appcontext
+def worker_command() -> None:
+    """Run the scheduled jobs in the foreground (set SCHEDULER_ENABLED=False in the web app)."""
+    from .scheduler import run_in_foreground
+
+    run_in_foreground(current_app._get_current_object())
 
 
 if __name__ == "__main__":

@@ -34,6 +34,19 @@ class Config:
     LOGIN_MAX_FAILURES_PER_ACCOUNT = 5
     LOGIN_MAX_FAILURES_PER_ADDRESS = 20
 
+    # Where links in emails point.
+    SITE_URL = "http://127.0.0.1:5000"
+    # Email: with no MAIL_SERVER, messages are written to instance/mail/ instead.
+    MAIL_SERVER: str | None = None
+    MAIL_PORT = 25
+    MAIL_USE_TLS = False
+    MAIL_USERNAME: str | None = None
+    MAIL_PASSWORD: str | None = None
+    MAIL_FROM = "status@example.gov"
+    # Scheduled jobs (deadline reminders, auto-close) run inside the app unless turned off.
+    SCHEDULER_ENABLED = True
+    JOB_INTERVAL_SECONDS = 30
+
     # Behind a reverse proxy, set to the number of proxies so client addresses are right.
     PROXY_COUNT = 0
 
@@ -47,6 +60,13 @@ def from_environment() -> dict:
         settings["SECRET_KEY"] = key
     if zone := os.environ.get("SITE_TIMEZONE"):
         settings["SITE_TIMEZONE"] = zone
+    for name in ("SITE_URL", "MAIL_SERVER", "MAIL_USERNAME", "MAIL_PASSWORD", "MAIL_FROM"):
+        if value := os.environ.get(name):
+            settings[name] = value
+    if port := os.environ.get("MAIL_PORT"):
+        settings["MAIL_PORT"] = int(port)
+    if os.environ.get("MAIL_USE_TLS"):
+        settings["MAIL_USE_TLS"] = os.environ["MAIL_USE_TLS"].lower() in ("1", "true", "yes")
     if proxies := os.environ.get("PROXY_COUNT"):
         settings["PROXY_COUNT"] = int(proxies)
     return settings

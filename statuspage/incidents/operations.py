@@ -14,7 +14,7 @@ from ..catalog.models import Agency, Service
 from ..extensions import db
 from ..policy import current_policy
 from ..users.models import Role, User
-from .deadlines import Kind, check_security_priority
+from .deadlines import Kind, check_security_priority, pending
 from .models import (
     UPDATE_STATUSES,
     AffectedService,
@@ -171,6 +171,12 @@ def publish_update(
     content = content or UpdateContent(**fields)
     status = _check_update(incident, content)
     now = clock.now()
+    met = {Kind.NEXT_UPDATE: now, Kind.FIRST_COMMUNICATION: now}
+    if incident.acknowledged_at is None:
+        met[Kind.ACKNOWLEDGE] = now
+    if status is State.RESOLVED and incident.state_enum is not State.RESOLVED:
+        met[Kind.TARGET_RESOLUTION] = content.resolved_at or now
+    _record_late(incident, met, now)
     update_row = IncidentUpdate(
         incident=incident,
         status=status.value,
@@ -260,7 +266,9 @@ def acknowledge(incident: Incident, *, by: User) -> None:
     if incident.acknowledged_at is not None:
         who = incident.acknowledged_by.name if incident.acknowledged_by else "the system"
         raise IncidentRuleError(f"Already acknowledged by {who}.")
-    _acknowledge(incident, by, clock.now())
+    now = clock.now()
+    _record_late(incident, {Kind.ACKNOWLEDGE: now}, now)
+    _acknowledge(incident, by, now)
     db.session.commit()
 
 
@@ -488,6 +496,20 @@ def _mark_public_if_allowed(incident: Incident, now: datetime) -> None:
     if priority_allows_public(incident.priority, incident.made_public):
         incident.first_public_at = now
         _mark_met(incident, Kind.FIRST_COMMUNICATION, now)
+
+
+def _record_late(incident: Incident, met: dict[Kind, datetime], now: datetime) -> None:
+    """Deadlines this action meets after they passed: record each miss once, with its lateness
+    (the deadline clock may already have recorded it; then _mark_met fills in the lateness)."""
+    from .cadence import deadlines_for
+    from .reminders import record_miss
+
+    if incident.id is None:
+        return
+    for deadline in pending(deadlines_for(incident)):
+        met_at = met.get(deadline.kind)
+        if met_at is not None and met_at > deadline.due:
+            record_miss(incident.id, deadline.kind, deadline.due, now, met_at=met_at)
 
 
 def _mark_met(incident: Incident, kind: Kind, at: datetime) -> None:

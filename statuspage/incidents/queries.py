@@ -21,6 +21,7 @@ def _with_details(query: Select) -> Select:
         selectinload(Incident.affected).selectinload(AffectedService.service),
         selectinload(Incident.updates),
         selectinload(Incident.agency),
+        selectinload(Incident.priority_changes),
     )
 
 

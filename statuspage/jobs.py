@@ -1,0 +1,52 @@
+"""Scheduled jobs: plain functions that call the operations. Each is idempotent and safe when
+several app processes run it at once. Tests call them directly with a pinned clock."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import select
+
+from . import clock
+from .extensions import db
+from .incidents import reminders
+from .incidents.models import Incident, State
+from .incidents.operations import auto_close
+from .policy import current_calendar, current_policy
+
+
+def run_deadline_clock(now: datetime | None = None) -> reminders.ClockRun:
+    """Reminders before and after each deadline, and missed deadlines recorded once."""
+    return reminders.check_deadlines(now or clock.now())
+
+
+def run_auto_close(now: datetime | None = None) -> dict[str, int]:
+    """Close incidents resolved long enough ago (24 h by default) when nothing blocks them."""
+    now = now or clock.now()
+    after = current_policy().rules.auto_close_after
+    outcomes = {"closed": 0, "requested": 0, "blocked": 0}
+    due_ids = [
+        incident_id
+        for incident_id, resolved_at in db.session.execute(
+            select(Incident.id, Incident.resolved_at).where(
+                Incident.state == State.RESOLVED.value
+            )
+        )
+        if resolved_at and after.after(resolved_at, current_calendar()) <= now
+    ]
+    for incident_id in due_ids:
+        # One process at a time per incident; others skip it this round.
+        incident = db.session.scalars(
+            select(Incident).where(Incident.id == incident_id).with_for_update(skip_locked=True)
+        ).first()
+        if incident is None or incident.state != State.RESOLVED.value:
+            db.session.rollback()
+            continue
+        with clock.pinned(now):
+            outcomes[auto_close(incident)] += 1
+    return outcomes
+
+
+def run_all(now: datetime | None = None) -> dict:
+    now = now or clock.now()
+    return {"clock": run_deadline_clock(now), "auto_close": run_auto_close(now)}

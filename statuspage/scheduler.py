@@ -1,0 +1,57 @@
+"""Wires the jobs in jobs.py to APScheduler; started with the app, off under tests."""
+
+from __future__ import annotations
+
+import atexit
+import logging
+
+from apscheduler.schedulers.background import BackgroundScheduler
+from apscheduler.schedulers.blocking import BlockingScheduler
+from flask import Flask
+
+from . import jobs
+from .extensions import db
+
+log = logging.getLogger(__name__)
+AUTO_CLOSE_MINUTES = 5
+
+
+def _in_app(app: Flask, job):
+    def run() -> None:
+        with app.app_context():
+            try:
+                job()
+            except Exception:  # a failed run is logged and retried at the next interval
+                log.exception("scheduled job %s failed", job.__name__)
+                db.session.rollback()
+            finally:
+                db.session.remove()
+
+    run.__name__ = job.__name__
+    return run
+
+
+def add_jobs(app: Flask, scheduler) -> None:
+    options = {"coalesce": True, "max_instances": 1, "replace_existing": True}
+    scheduler.add_job(
+        _in_app(app, jobs.run_deadline_clock), "interval",
+        seconds=app.config["JOB_INTERVAL_SECONDS"], id="deadline-clock", **options,
+    )  # fmt: skip
+    scheduler.add_job(
+        _in_app(app, jobs.run_auto_close), "interval",
+        minutes=AUTO_CLOSE_MINUTES, id="auto-close", **options,
+    )  # fmt: skip
+
+
+def start_in_background(app: Flask) -> BackgroundScheduler:
+    scheduler = BackgroundScheduler(timezone="UTC", daemon=True)
+    add_jobs(app, scheduler)
+    scheduler.start()
+    atexit.register(lambda: scheduler.shutdown(wait=False))
+    return scheduler
+
+
+def run_in_foreground(app: Flask) -> None:
+    scheduler = BlockingScheduler(timezone="UTC")
+    add_jobs(app, scheduler)
+    scheduler.start()
