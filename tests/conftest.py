@@ -117,3 +117,48 @@ def pinned_now():
 @pytest.fixture
 def is_postgres(migrated) -> bool:
     return migrated.startswith("postgresql")
+
+
+class SmtpSink:
+    """A real SMTP server on 127.0.0.1 that keeps what it receives (aiosmtpd)."""
+
+    def __init__(self):
+        self.messages: list = []
+        self.refuse_with: str | None = None  # e.g. "451 Try again later"
+
+    async def handle_DATA(self, server, session, envelope):
+        if self.refuse_with:
+            return self.refuse_with
+        from email import message_from_bytes, policy
+
+        self.messages.append(message_from_bytes(envelope.content, policy=policy.default))
+        return "250 OK"
+
+    def subjects(self) -> list[str]:
+        return [str(message["Subject"]) for message in self.messages]
+
+
+@pytest.fixture(scope="session")
+def _smtp_controller():
+    import socket
+
+    from aiosmtpd.controller import Controller
+
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    sink = SmtpSink()
+    controller = Controller(sink, hostname="127.0.0.1", port=port)
+    controller.start()
+    yield controller
+    controller.stop()
+
+
+@pytest.fixture
+def smtp(_smtp_controller):
+    """The SMTP sink, emptied for this test; configure MAIL_SERVER/MAIL_PORT from it."""
+    sink = _smtp_controller.handler
+    sink.messages.clear()
+    sink.refuse_with = None
+    sink.port = _smtp_controller.port
+    return sink
