@@ -14,7 +14,7 @@ from . import clock
 from .catalog.models import Agency, Service
 from .extensions import db
 from .incidents.models import Impact, Incident, Source, State
-from .incidents.operations import NewIncident, create_incident, publish_update
+from .incidents.operations import NewIncident, close_incident, create_incident, publish_update
 from .timefmt import site_zone
 from .users.models import Role, User
 from .users.operations import create_user
@@ -619,8 +619,20 @@ def load_demo_data(*, seed: int = 2026) -> list[DemoLogin]:
         agencies, services = _create_catalog()
         logins, leads = _create_users(agencies)
     _create_past_incidents(rng, now, agencies, services, leads)
+    _close_past_incidents(now)
     _create_open_incident(rng, now, agencies, services, leads)
     return logins
+
+
+def _close_past_incidents(now: datetime) -> None:
+    """Past incidents were closed a few hours after resolution, as the policy asks."""
+    approver = db.session.scalars(select(User).where(User.is_site_admin.is_(True))).first()
+    resolved = db.session.scalars(select(Incident).where(Incident.state == State.RESOLVED.value))
+    for incident in list(resolved):
+        closed_at = incident.resolved_at + timedelta(hours=3)
+        if closed_at < now:
+            with clock.pinned(closed_at):
+                close_incident(incident, by=approver)
 
 
 def _create_catalog() -> tuple[dict[str, Agency], dict[str, Service]]:
