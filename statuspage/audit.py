@@ -33,7 +33,9 @@ class AuditEntry(db.Model):
 
     @property
     def detail_items(self) -> list[tuple[str, str]]:
-        return [(key.replace("_", " "), str(value)) for key, value in json.loads(self.details).items()]
+        return [
+            (key.replace("_", " "), str(value)) for key, value in json.loads(self.details).items()
+        ]
 
 
 class AuditLogIsAppendOnly(RuntimeError):

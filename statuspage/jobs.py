@@ -28,9 +28,7 @@ def run_auto_close(now: datetime | None = None) -> dict[str, int]:
     due_ids = [
         incident_id
         for incident_id, resolved_at in db.session.execute(
-            select(Incident.id, Incident.resolved_at).where(
-                Incident.state == State.RESOLVED.value
-            )
+            select(Incident.id, Incident.resolved_at).where(Incident.state == State.RESOLVED.value)
         )
         if resolved_at and after.after(resolved_at, current_calendar()) <= now
     ]

@@ -16,8 +16,13 @@ T0 = datetime(2026, 11, 20, 15, 0, tzinfo=UTC)
 
 def resolved(service, priority, **kwargs):
     with clock.pinned(T0 + timedelta(hours=1)):
-        return make_incident([service], priority=priority, detected_at=T0,
-                             updates=(State.INVESTIGATING, State.RESOLVED), **kwargs)
+        return make_incident(
+            [service],
+            priority=priority,
+            detected_at=T0,
+            updates=(State.INVESTIGATING, State.RESOLVED),
+            **kwargs,
+        )
 
 
 def test_a_p3_closes_by_itself_24_hours_after_resolution(app):
@@ -27,7 +32,11 @@ def test_a_p3_closes_by_itself_24_hours_after_resolution(app):
     assert jobs.run_auto_close(resolved_at + timedelta(hours=24))["closed"] == 1
     db.session.refresh(incident)
     assert incident.state == "closed" and incident.closed_at == resolved_at + timedelta(hours=24)
-    assert jobs.run_auto_close(resolved_at + timedelta(hours=25)) == {"closed": 0, "requested": 0, "blocked": 0}
+    assert jobs.run_auto_close(resolved_at + timedelta(hours=25)) == {
+        "closed": 0,
+        "requested": 0,
+        "blocked": 0,
+    }
 
 
 def test_a_p1_asks_its_service_owner_instead_of_closing(app):

@@ -31,16 +31,33 @@ def calendar():
 def test_defaults_follow_the_government_policy_table():
     policy = build_policy()
     assert [str(policy[p].acknowledge) for p in (1, 2, 3, 4)] == [
-        "5 minutes", "15 minutes", "1 hour", "4 business hours",
+        "5 minutes",
+        "15 minutes",
+        "1 hour",
+        "4 business hours",
     ]
-    assert [policy[p].first_communication and str(policy[p].first_communication) for p in (1, 2, 3, 4)] == [
-        "15 minutes", "30 minutes", None, None,
+    assert [
+        policy[p].first_communication and str(policy[p].first_communication) for p in (1, 2, 3, 4)
+    ] == [
+        "15 minutes",
+        "30 minutes",
+        None,
+        None,
     ]
     assert [policy[p].update_cadence and str(policy[p].update_cadence) for p in (1, 2, 3, 4)] == [
-        "30 minutes", "2 hours", "1 day", None,
+        "30 minutes",
+        "2 hours",
+        "1 day",
+        None,
     ]
-    assert [(str(policy[p].target_resolution(1)), str(policy[p].target_resolution(3))) for p in (1, 2, 3, 4)] == [
-        ("1 hour", "4 hours"), ("4 hours", "8 hours"), ("8 hours", "24 hours"), ("24 hours", "72 hours"),
+    assert [
+        (str(policy[p].target_resolution(1)), str(policy[p].target_resolution(3)))
+        for p in (1, 2, 3, 4)
+    ] == [
+        ("1 hour", "4 hours"),
+        ("4 hours", "8 hours"),
+        ("8 hours", "24 hours"),
+        ("24 hours", "72 hours"),
     ]
     assert policy[1].closure_approver is Role.SERVICE_OWNER
     assert policy[2].closure_approver is Role.SERVICE_MANAGER
@@ -51,12 +68,23 @@ def test_defaults_follow_the_government_policy_table():
 
 def test_an_override_replaces_a_row_and_a_rule(tmp_path):
     row = dict(
-        acknowledge="10 minutes", first_communication="20 minutes", update_cadence="1 hour",
-        target_resolution_tier1="2 hours", target_resolution_other_tiers="6 hours",
-        review="mandatory", review_due="3 business days", public_report_due="10 business days",
-        email_subscribers="yes", closure_approver="service_owner", public="always",
+        acknowledge="10 minutes",
+        first_communication="20 minutes",
+        update_cadence="1 hour",
+        target_resolution_tier1="2 hours",
+        target_resolution_other_tiers="6 hours",
+        review="mandatory",
+        review_due="3 business days",
+        public_report_due="10 business days",
+        email_subscribers="yes",
+        closure_approver="service_owner",
+        public="always",
     )
-    lines = ["[P1]"] + [f'{k} = "{v}"' for k, v in row.items()] + ["[rules]", "recurrence_threshold = 4"]
+    lines = (
+        ["[P1]"]
+        + [f'{k} = "{v}"' for k, v in row.items()]
+        + ["[rules]", "recurrence_threshold = 4"]
+    )
     (tmp_path / "policy.toml").write_text("\n".join(lines))
     policy = load_policy(tmp_path)
     assert str(policy[1].acknowledge) == "10 minutes"
@@ -69,8 +97,8 @@ def test_an_override_replaces_a_row_and_a_rule(tmp_path):
     [
         ('[P2]\nacknowledge = "15 minutes"', "P2.first_communication: missing"),
         ('[P9]\nacknowledge = "1 hour"', "P9: unknown section"),
-        ("[rules]\nsecurity_minimum_priority = \"P7\"", "rules.security_minimum_priority"),
-        ("[rules]\nreminder_before = \"soon\"", "rules.reminder_before: 'soon' is not a duration"),
+        ('[rules]\nsecurity_minimum_priority = "P7"', "rules.security_minimum_priority"),
+        ('[rules]\nreminder_before = "soon"', "rules.reminder_before: 'soon' is not a duration"),
         ("[rules]\nbogus = 1", "rules.bogus: unknown key"),
         ("[rules\n", "not valid TOML"),
     ],
@@ -97,7 +125,9 @@ def test_the_app_will_not_start_with_a_bad_policy(tmp_path, monkeypatch):
     from statuspage.policy import DEFAULT_TABLE
 
     row = dict(DEFAULT_TABLE["P1"], acknowledge="fast")
-    (tmp_path / "policy.toml").write_text("[P1]\n" + "\n".join(f'{k} = "{v}"' for k, v in row.items()))
+    (tmp_path / "policy.toml").write_text(
+        "[P1]\n" + "\n".join(f'{k} = "{v}"' for k, v in row.items())
+    )
     monkeypatch.setenv("STATUSPAGE_INSTANCE_PATH", str(tmp_path))
     monkeypatch.setenv("SECRET_KEY", "x" * 32)
     with pytest.raises(PolicyError, match="P1.acknowledge: 'fast' is not a duration"):
@@ -106,8 +136,13 @@ def test_the_app_will_not_start_with_a_bad_policy(tmp_path, monkeypatch):
 
 @pytest.mark.parametrize(
     ("text", "amount", "unit"),
-    [("5 minutes", 5, Unit.MINUTES), ("1 hour", 1, Unit.HOURS), ("4 Business Hours", 4, Unit.BUSINESS_HOURS),
-     ("5 business days", 5, Unit.BUSINESS_DAYS), ("1 day", 1, Unit.DAYS)],
+    [
+        ("5 minutes", 5, Unit.MINUTES),
+        ("1 hour", 1, Unit.HOURS),
+        ("4 Business Hours", 4, Unit.BUSINESS_HOURS),
+        ("5 business days", 5, Unit.BUSINESS_DAYS),
+        ("1 day", 1, Unit.DAYS),
+    ],
 )
 def test_durations_parse(text, amount, unit):
     assert Duration.parse(text) == Duration(amount, unit)
@@ -144,9 +179,15 @@ def test_business_hours_count_only_working_time(calendar, start, hours, expected
 @pytest.mark.parametrize(
     ("urgency", "impact", "priority"),
     [
-        ("high", "high", 1), ("high", "medium", 2), ("medium", "high", 2),
-        ("high", "low", 3), ("medium", "medium", 3), ("low", "high", 3),
-        ("medium", "low", 4), ("low", "medium", 4), ("low", "low", 4),
+        ("high", "high", 1),
+        ("high", "medium", 2),
+        ("medium", "high", 2),
+        ("high", "low", 3),
+        ("medium", "medium", 3),
+        ("low", "high", 3),
+        ("medium", "low", 4),
+        ("low", "medium", 4),
+        ("low", "low", 4),
     ],
 )
 def test_priority_suggestion_from_urgency_and_impact(urgency, impact, priority):

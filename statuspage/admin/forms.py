@@ -257,7 +257,9 @@ class TemplateForm(BaseForm):
 
 
 class JargonForm(BaseForm):
-    term = StringField("Word or phrase", validators=[DataRequired("Enter the word."), Length(max=100)])
+    term = StringField(
+        "Word or phrase", validators=[DataRequired("Enter the word."), Length(max=100)]
+    )
     plainer = StringField(
         "Plainer words", validators=[DataRequired("Enter plainer words."), Length(max=200)]
     )

@@ -167,9 +167,9 @@ def _prefilled_update_form(incident: Incident) -> UpdateForm:
     form = UpdateForm(
         formdata=None,
         status=incident.state if incident.state != State.NEW.value else State.INVESTIGATING.value,
-        what_affected=latest.what_affected if latest else ", ".join(
-            a.service.name for a in incident.affected
-        ),
+        what_affected=latest.what_affected
+        if latest
+        else ", ".join(a.service.name for a in incident.affected),
         who_affected=latest.who_affected if latest else incident.impact_description,
         affected_since=(latest.affected_since if latest else None)
         or incident.started_at
@@ -222,7 +222,10 @@ def _render_incident(incident: Incident, *, status=200, **forms):
     assign_form = forms.get("assign_form") or AssignForm(
         formdata=None, assignee=str(incident.assignee_id or "")
     )
-    assign_form.assignee.choices = {"": "Nobody", **{str(u.id): u.name for u in _assignable(incident)}}
+    assign_form.assignee.choices = {
+        "": "Nobody",
+        **{str(u.id): u.name for u in _assignable(incident)},
+    }
     can_see_audit = current_user.can(Role.SERVICE_MANAGER, incident.agency_id)
     audit_entries = (
         db.session.scalars(
@@ -281,7 +284,11 @@ def post_update(ref: str):
     content = _update_content(form)
     if request.form.get("action") == "preview":
         advice = advise(
-            {name: form[name].data for name in UPDATE_FIELDS if name not in ("status", "resolved_at")},
+            {
+                name: form[name].data
+                for name in UPDATE_FIELDS
+                if name not in ("status", "resolved_at")
+            },
             jargon_list(),
             resolved=content.status == State.RESOLVED.value,
         )
@@ -373,9 +380,9 @@ def post_close(ref: str):
     return _run(
         found,
         lambda: close_incident(found, by=current_user),
-        success=lambda outcome: "Incident closed."
-        if outcome == "closed"
-        else "Closing is waiting for approval.",
+        success=lambda outcome: (
+            "Incident closed." if outcome == "closed" else "Closing is waiting for approval."
+        ),
     )
 
 

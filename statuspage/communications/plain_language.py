@@ -84,7 +84,9 @@ def advise(fields: dict[str, object], jargon: dict[str, str], *, resolved: bool)
     text = "\n".join(texts)
     advice = Advice(grade=reading_grade(" ".join(t.rstrip(".") + "." for t in texts)))
     advice.jargon = sorted((term, plainer) for term, plainer in jargon.items() if _find(term, text))
-    advice.ambiguous = [(phrase, fix) for phrase, fix in AMBIGUOUS_TIMES.items() if _find(phrase, text)]
+    advice.ambiguous = [
+        (phrase, fix) for phrase, fix in AMBIGUOUS_TIMES.items() if _find(phrase, text)
+    ]
     for key, name in ELEMENTS.items():
         if resolved and key in ("next_update_at", "workaround"):
             continue

@@ -49,4 +49,6 @@ def fill(template: UpdateTemplate, incident: Incident, next_update=None) -> dict
 
 
 def jargon_list() -> dict[str, str]:
-    return {t.term: t.plainer for t in db.session.scalars(select(JargonTerm).order_by(JargonTerm.term))}
+    return {
+        t.term: t.plainer for t in db.session.scalars(select(JargonTerm).order_by(JargonTerm.term))
+    }

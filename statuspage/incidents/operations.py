@@ -242,9 +242,7 @@ def _check_update(incident: Incident, content: UpdateContent) -> State:
                 "A resolved incident has no next update; clear that time.", "next_update_at"
             )
         if content.next_update_at <= now:
-            raise IncidentRuleError(
-                "The next update time must be in the future.", "next_update_at"
-            )
+            raise IncidentRuleError("The next update time must be in the future.", "next_update_at")
     if content.resolved_at is not None:
         if status is not State.RESOLVED:
             raise IncidentRuleError(
@@ -294,7 +292,10 @@ def assign(incident: Incident, assignee: User | None, *, by: User) -> None:
         actor=by,
         agency_id=incident.agency_id,
         incident=incident,
-        **{"from": previous.name if previous else "nobody", "to": assignee.name if assignee else "nobody"},
+        **{
+            "from": previous.name if previous else "nobody",
+            "to": assignee.name if assignee else "nobody",
+        },
     )
     db.session.commit()
 

@@ -159,10 +159,13 @@ def deliver(now: datetime, run: ClockRun | None = None) -> ClockRun:
 
 def _send(reminder: Reminder, mailer: Mailer, now: datetime, run: ClockRun) -> None:
     incident = reminder.incident
-    still_pending = any(
-        d.kind.value == reminder.kind and d.due == reminder.due_at
-        for d in pending(deadlines_for(incident))
-    ) and incident.is_open
+    still_pending = (
+        any(
+            d.kind.value == reminder.kind and d.due == reminder.due_at
+            for d in pending(deadlines_for(incident))
+        )
+        and incident.is_open
+    )
     if not still_pending:
         reminder.status = "skipped"  # met before the reminder went out
         run.skipped += 1
@@ -198,6 +201,4 @@ def compose(reminder: Reminder, now: datetime) -> Message:
         f"State: {incident.state_enum.label}\n\n"
         f"Open the incident: {link}\n"
     )
-    return Message(
-        to=tuple(reminder.recipients.split(",")), subject=subject, text=text
-    )
+    return Message(to=tuple(reminder.recipients.split(",")), subject=subject, text=text)

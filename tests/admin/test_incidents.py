@@ -6,7 +6,7 @@ import pytest
 from sqlalchemy import func, select
 
 from statuspage.extensions import db
-from statuspage.incidents.models import Incident, IncidentUpdate, PriorityChange
+from statuspage.incidents.models import Incident, IncidentUpdate
 from statuspage.users.models import Role
 from tests.factories import csrf_token, login, make_agency, make_incident, make_service, make_user
 

@@ -37,8 +37,10 @@ def priority_of(incident) -> int:
 def test_a_lead_escalates_at_once(client, team):
     incident = make_incident([team["service"]], priority=3, made_public=True)
     login(client, team["lead"])
-    response = client.post(f"/admin/incidents/{incident.ref}/priority",
-                           data={"priority": "1", "reason": "Hundreds of calls"})
+    response = client.post(
+        f"/admin/incidents/{incident.ref}/priority",
+        data={"priority": "1", "reason": "Hundreds of calls"},
+    )
     assert response.status_code == 302
     assert priority_of(incident) == 1
     page = client.get(f"/admin/incidents/{incident.ref}").text
@@ -48,8 +50,10 @@ def test_a_lead_escalates_at_once(client, team):
 def test_lowering_the_priority_waits_for_a_service_managers_approval(client, team):
     incident = make_incident([team["service"]], priority=1)
     login(client, team["lead"])
-    client.post(f"/admin/incidents/{incident.ref}/priority",
-                data={"priority": "3", "reason": "Only one office affected"})
+    client.post(
+        f"/admin/incidents/{incident.ref}/priority",
+        data={"priority": "3", "reason": "Only one office affected"},
+    )
     assert priority_of(incident) == 1
     page = client.get(f"/admin/incidents/{incident.ref}").text
     assert "waiting for a service manager" in page
@@ -60,8 +64,9 @@ def test_lowering_the_priority_waits_for_a_service_managers_approval(client, tea
     url = f"/admin/incidents/{incident.ref}/approvals/{approval.id}"
     client.post(f"{url}/approve", data={"note": ""})
     assert priority_of(incident) == 1
-    response = client.post(f"/admin/incidents/{incident.ref}/priority",
-                           data={"priority": "2", "reason": "again"})
+    response = client.post(
+        f"/admin/incidents/{incident.ref}/priority", data={"priority": "2", "reason": "again"}
+    )
     assert "already waiting for approval" in response.text and response.status_code == 400
 
     switch(client, team["manager"])
@@ -77,8 +82,10 @@ def test_lowering_the_priority_waits_for_a_service_managers_approval(client, tea
 def test_a_manager_lowers_the_priority_directly(client, team):
     incident = make_incident([team["service"]], priority=2)
     login(client, team["manager"])
-    client.post(f"/admin/incidents/{incident.ref}/priority",
-                data={"priority": "3", "reason": "Workaround works for everyone"})
+    client.post(
+        f"/admin/incidents/{incident.ref}/priority",
+        data={"priority": "3", "reason": "Workaround works for everyone"},
+    )
     assert priority_of(incident) == 3
 
 
@@ -102,27 +109,33 @@ def test_bad_priority_changes_are_refused_and_change_nothing(client, team, data,
 def test_a_security_incident_cannot_be_set_to_p3(client, team):
     incident = make_incident([team["service"]], priority=2, is_security=True)
     login(client, team["owner"])
-    response = client.post(f"/admin/incidents/{incident.ref}/priority",
-                           data={"priority": "3", "reason": "Contained"})
+    response = client.post(
+        f"/admin/incidents/{incident.ref}/priority", data={"priority": "3", "reason": "Contained"}
+    )
     assert response.status_code == 400
     assert "A security incident is never below P2" in response.text
     assert priority_of(incident) == 2
 
 
 def test_a_closed_incident_keeps_its_priority(client, team):
-    incident = make_incident([team["service"]], priority=3, updates=(State.INVESTIGATING, State.RESOLVED))
+    incident = make_incident(
+        [team["service"]], priority=3, updates=(State.INVESTIGATING, State.RESOLVED)
+    )
     login(client, team["lead"])
     client.post(f"/admin/incidents/{incident.ref}/close")
     db.session.refresh(incident)
     assert incident.state == "closed"
-    response = client.post(f"/admin/incidents/{incident.ref}/priority",
-                           data={"priority": "1", "reason": "late news"})
+    response = client.post(
+        f"/admin/incidents/{incident.ref}/priority", data={"priority": "1", "reason": "late news"}
+    )
     assert "closed; its priority cannot change" in response.text
     assert priority_of(incident) == 3
 
 
 def test_closing_a_p1_needs_the_service_owner(client, team):
-    incident = make_incident([team["service"]], priority=1, updates=(State.INVESTIGATING, State.RESOLVED))
+    incident = make_incident(
+        [team["service"]], priority=1, updates=(State.INVESTIGATING, State.RESOLVED)
+    )
     login(client, team["manager"])
     client.post(f"/admin/incidents/{incident.ref}/close")
     db.session.refresh(incident)
@@ -131,7 +144,9 @@ def test_closing_a_p1_needs_the_service_owner(client, team):
     assert approval.kind == "closure" and approval.is_pending
 
     switch(client, team["owner"])
-    client.post(f"/admin/incidents/{incident.ref}/approvals/{approval.id}/approve", data={"note": ""})
+    client.post(
+        f"/admin/incidents/{incident.ref}/approvals/{approval.id}/approve", data={"note": ""}
+    )
     db.session.refresh(incident)
     assert incident.state == "closed" and incident.closed_at is not None
 
@@ -151,13 +166,19 @@ def test_acknowledge_and_assign(client, team):
     client.post(f"/admin/incidents/{incident.ref}/acknowledge")
     db.session.refresh(incident)
     assert incident.acknowledged_by_id == team["lead"].id
-    assert "Already acknowledged" in client.post(
-        f"/admin/incidents/{incident.ref}/acknowledge", follow_redirects=True).text
-    client.post(f"/admin/incidents/{incident.ref}/assign", data={"assignee": str(team["manager"].id)})
+    assert (
+        "Already acknowledged"
+        in client.post(f"/admin/incidents/{incident.ref}/acknowledge", follow_redirects=True).text
+    )
+    client.post(
+        f"/admin/incidents/{incident.ref}/assign", data={"assignee": str(team["manager"].id)}
+    )
     db.session.refresh(incident)
     assert incident.assignee_id == team["manager"].id
     stranger = make_user(make_agency(), Role.SERVICE_OWNER)
-    response = client.post(f"/admin/incidents/{incident.ref}/assign", data={"assignee": str(stranger.id)})
+    response = client.post(
+        f"/admin/incidents/{incident.ref}/assign", data={"assignee": str(stranger.id)}
+    )
     assert response.status_code == 400 and "Choose someone from the list." in response.text
 
 
@@ -166,7 +187,12 @@ def test_a_resolution_time_before_detection_is_refused(client, team, pinned_now)
     login(client, team["lead"])
     response = client.post(
         f"/admin/incidents/{incident.ref}/updates",
-        data={"status": "resolved", "body": "Fixed", "resolved_at": "2026-11-20T10:00", "action": "publish"},
+        data={
+            "status": "resolved",
+            "body": "Fixed",
+            "resolved_at": "2026-11-20T10:00",
+            "action": "publish",
+        },
     )
     assert response.status_code == 400
     assert "cannot be before the problem was detected" in response.text
@@ -177,16 +203,24 @@ def test_a_resolution_time_before_detection_is_refused(client, team, pinned_now)
 def test_every_change_is_in_the_audit_log_for_managers_only(client, team):
     incident = make_incident([team["service"]], priority=3, by=team["lead"])
     login(client, team["lead"])
-    client.post(f"/admin/incidents/{incident.ref}/priority", data={"priority": "2", "reason": "Spreading"})
+    client.post(
+        f"/admin/incidents/{incident.ref}/priority", data={"priority": "2", "reason": "Spreading"}
+    )
     client.post(f"/admin/incidents/{incident.ref}/assign", data={"assignee": str(team["lead"].id)})
     assert "Audit log" not in client.get(f"/admin/incidents/{incident.ref}").text
 
     actions = db.session.scalars(select(AuditEntry.action).order_by(AuditEntry.id)).all()
     assert actions == [
-        "incident_logged", "state_changed", "acknowledged", "update_published",
-        "priority_escalated", "assigned",
+        "incident_logged",
+        "state_changed",
+        "acknowledged",
+        "update_published",
+        "priority_escalated",
+        "assigned",
     ]
-    escalation = db.session.scalars(select(AuditEntry).where(AuditEntry.action == "priority_escalated")).one()
+    escalation = db.session.scalars(
+        select(AuditEntry).where(AuditEntry.action == "priority_escalated")
+    ).one()
     assert escalation.reason == "Spreading" and escalation.actor_id == team["lead"].id
     assert escalation.address == "127.0.0.1"
 
@@ -212,6 +246,8 @@ def test_the_audit_log_is_append_only(app, team):
 
 
 def test_a_reopened_incident_is_public_again_and_not_resolved(app, team):
-    incident = make_incident([team["service"]], priority=2, updates=(State.INVESTIGATING, State.RESOLVED))
+    incident = make_incident(
+        [team["service"]], priority=2, updates=(State.INVESTIGATING, State.RESOLVED)
+    )
     publish_update(incident, status=State.INVESTIGATING, body="It is back", by=None)
     assert incident.resolved_at is None and incident.state == "investigating"

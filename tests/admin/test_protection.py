@@ -132,4 +132,6 @@ def test_a_viewer_can_read_but_not_publish(client, app):
 def test_site_administration_pages_are_refused_to_a_lead(client, setting, path):
     login(client, setting["lead"])
     assert client.get(path).status_code == 403
-    assert client.post(path, data={"name": "x", "body": "y", "term": "a", "plainer": "b"}).status_code in (403, 405)
+    assert client.post(
+        path, data={"name": "x", "body": "y", "term": "a", "plainer": "b"}
+    ).status_code in (403, 405)

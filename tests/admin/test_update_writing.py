@@ -27,10 +27,12 @@ def value_of(html: str, field: str) -> str:
     if tag.group(1) == "input":
         value = re.search(r'value="([^"]*)"', tag.group(0))
         return value.group(1) if value else ""
-    return html[tag.end():].split("</textarea>", 1)[0].strip()
+    return html[tag.end() :].split("</textarea>", 1)[0].strip()
 
 
-def test_the_form_is_prefilled_with_what_is_known_and_the_next_update_the_cadence_demands(client, setting):
+def test_the_form_is_prefilled_with_what_is_known_and_the_next_update_the_cadence_demands(
+    client, setting
+):
     incident = make_incident([setting["service"]], priority=1, updates=())  # detected 1:30 PM EST
     html = client.get(f"/admin/incidents/{incident.ref}").text
     assert value_of(html, "what_affected") == "Tax filing"
@@ -50,9 +52,12 @@ def test_preview_shows_what_citizens_will_see_with_advice_and_publishes_nothing(
     incident = make_incident([setting["service"]], priority=1, updates=())
     response = client.post(
         f"/admin/incidents/{incident.ref}/updates",
-        data={"status": "investigating", "action": "preview",
-              "body": "We will fix the outage ASAP, prior to midnight.",
-              "what_affected": "Tax filing"},
+        data={
+            "status": "investigating",
+            "action": "preview",
+            "body": "We will fix the outage ASAP, prior to midnight.",
+            "what_affected": "Tax filing",
+        },
     )
     html = response.text
     assert response.status_code == 200
@@ -72,26 +77,45 @@ def test_structured_elements_appear_on_the_public_page(client, setting):
     incident = make_incident([setting["service"]], priority=1, updates=())
     client.post(
         f"/admin/incidents/{incident.ref}/updates",
-        data={"status": "identified", "action": "publish", "body": "We found the cause.",
-              "what_affected": "Online filing", "who_affected": "Everyone filing today",
-              "affected_since": "2026-11-23T13:20", "cause": "A failed disk",
-              "workaround": "File on paper", "help": "Call 555-0100",
-              "next_update_at": "2026-11-23T15:00"},
+        data={
+            "status": "identified",
+            "action": "publish",
+            "body": "We found the cause.",
+            "what_affected": "Online filing",
+            "who_affected": "Everyone filing today",
+            "affected_since": "2026-11-23T13:20",
+            "cause": "A failed disk",
+            "workaround": "File on paper",
+            "help": "Call 555-0100",
+            "next_update_at": "2026-11-23T15:00",
+        },
     )
     html = client.get(f"/incidents/{incident.ref}").text
-    for text in ("Online filing", "Everyone filing today", "A failed disk", "File on paper",
-                 "Call 555-0100", "23 Nov 2026, 1:20 PM EST"):
+    for text in (
+        "Online filing",
+        "Everyone filing today",
+        "A failed disk",
+        "File on paper",
+        "Call 555-0100",
+        "23 Nov 2026, 1:20 PM EST",
+    ):
         assert text in html
-    assert '<p class="next-update lead">Next update by <time datetime="2026-11-23T20:00:00Z">' \
-           "23 Nov 2026, 3:00 PM EST</time></p>" in html
+    assert (
+        '<p class="next-update lead">Next update by <time datetime="2026-11-23T20:00:00Z">'
+        "23 Nov 2026, 3:00 PM EST</time></p>" in html
+    )
 
 
 def test_a_next_update_time_in_the_past_is_refused(client, setting):
     incident = make_incident([setting["service"]], priority=1, updates=())
     response = client.post(
         f"/admin/incidents/{incident.ref}/updates",
-        data={"status": "identified", "action": "publish", "body": "Kept",
-              "next_update_at": "2026-11-23T14:00"},
+        data={
+            "status": "identified",
+            "action": "publish",
+            "body": "Kept",
+            "next_update_at": "2026-11-23T14:00",
+        },
     )
     assert response.status_code == 400 and "must be in the future" in response.text
     db.session.refresh(incident)
@@ -108,8 +132,12 @@ class TestSiteAdministration:
     def test_an_admin_edits_a_template_and_leads_use_the_new_words(self, admin_client, setting):
         response = admin_client.post(
             "/admin/templates/p1_initial",
-            data={"name": "P1 first notice", "status": "investigating",
-                  "body": "$services at $agency is down. Reference $ref.", "help": "Call us"},
+            data={
+                "name": "P1 first notice",
+                "status": "investigating",
+                "body": "$services at $agency is down. Reference $ref.",
+                "help": "Call us",
+            },
         )
         assert response.status_code == 302
         incident = make_incident([setting["service"]], priority=1, updates=())
@@ -118,7 +146,8 @@ class TestSiteAdministration:
 
     def test_a_template_needs_a_message(self, admin_client, setting):
         response = admin_client.post(
-            "/admin/templates/resolution", data={"name": "Resolution", "status": "resolved", "body": ""}
+            "/admin/templates/resolution",
+            data={"name": "Resolution", "status": "resolved", "body": ""},
         )
         assert response.status_code == 400 and "Write the message." in response.text
 

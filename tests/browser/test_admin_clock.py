@@ -23,8 +23,14 @@ def log_incident(slug: str, title: str, minutes_ago: int) -> str:
     detected = clock.now().replace(microsecond=0) - timedelta(minutes=minutes_ago)
     with clock.pinned(detected):
         incident = create_incident(
-            NewIncident(agency=service.agency, title=title, priority=1, source=Source.STAFF,
-                        detected_at=detected, affected={service: Impact.MAJOR_OUTAGE}),
+            NewIncident(
+                agency=service.agency,
+                title=title,
+                priority=1,
+                source=Source.STAFF,
+                detected_at=detected,
+                affected={service: Impact.MAJOR_OUTAGE},
+            ),
             by=lead,
         )
         acknowledge(incident, by=lead)
@@ -41,7 +47,9 @@ def sign_in(page, live_server, email="admin@example.gov"):
 def test_the_dashboard_orders_incidents_by_their_clock(browser, live_server):
     with live_server["app"].app_context():
         overdue = log_incident("license-renewal", "Renewals failing", minutes_ago=25)
-        due_soon = log_incident("vehicle-registration", "Registration payments failing", minutes_ago=7)
+        due_soon = log_incident(
+            "vehicle-registration", "Registration payments failing", minutes_ago=7
+        )
         db.session.remove()
     context = browser.new_context(viewport={"width": 1100, "height": 900})
     page = context.new_page()

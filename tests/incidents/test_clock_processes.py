@@ -37,7 +37,9 @@ def test_two_processes_send_each_reminder_once(app, migrated, smtp, tmp_path):
     at = (T0 + timedelta(minutes=20)).isoformat()
     command = [sys.executable, "-m", "statuspage.cli", "run-jobs", "--at", at]
     processes = [
-        subprocess.Popen(command, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        subprocess.Popen(
+            command, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
+        )
         for _ in range(2)
     ]
     outputs = [process.communicate(timeout=120) for process in processes]

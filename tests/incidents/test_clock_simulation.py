@@ -34,8 +34,9 @@ def test_a_p1_through_two_hours(app, smtp):
     manager = make_user(agency, Role.SERVICE_MANAGER, email="manager@example.gov")
     make_user(make_agency(), Role.COMMUNICATIONS_LEAD, email="other.agency@example.gov")
     with clock.pinned(at(0)):
-        incident = make_incident({service: Impact.MAJOR_OUTAGE}, priority=1, detected_at=at(0),
-                                 updates=(), by=lead)
+        incident = make_incident(
+            {service: Impact.MAJOR_OUTAGE}, priority=1, detected_at=at(0), updates=(), by=lead
+        )
         assign(incident, manager, by=lead)
 
     def post(status: State, body: str):
@@ -75,11 +76,16 @@ def test_a_p1_through_two_hours(app, smtp):
     }
     # To the assignee and the agency's communications leads; never to another agency.
     assert sorted(smtp.messages[0]["To"].addresses[i].addr_spec for i in range(3)) == [
-        "lead@example.gov", "manager@example.gov", "second.lead@example.gov",
+        "lead@example.gov",
+        "manager@example.gov",
+        "second.lead@example.gov",
     ]
     assert "http://127.0.0.1:5000/admin/incidents/" in smtp.messages[0].get_content()
 
-    assert {minute: dashboard[minute] for minute in (0, 2, 4, 11, 16, 20, 44, 49, 51, 56, 61, 79, 104, 106)} == {
+    assert {
+        minute: dashboard[minute]
+        for minute in (0, 2, 4, 11, 16, 20, 44, 49, 51, 56, 61, 79, 104, 106)
+    } == {
         0: "acknowledge now (due in 5 min)",
         2: "acknowledge now (due in 3 min)",
         4: "first public update due in 11 min",
@@ -136,7 +142,11 @@ def test_a_failed_send_is_kept_and_retried_with_backoff(app, smtp):
     assert "451" in reminder.last_error
 
     smtp.refuse_with = None
-    with clock.pinned(at(10, )):
+    with clock.pinned(
+        at(
+            10,
+        )
+    ):
         assert jobs.run_deadline_clock(at(10)).sent == 0  # backing off
     with clock.pinned(at(11)):
         assert jobs.run_deadline_clock(at(11)).sent == 1

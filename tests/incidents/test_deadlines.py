@@ -50,7 +50,9 @@ def facts(*history, **kwargs) -> IncidentFacts:
         (4, D + h(4), None, D + h(24), D + h(72)),  # 4 business hours from 10 AM: 2 PM
     ],
 )
-def test_deadlines_for_each_priority_and_tier_group(priority, ack, first, target_tier1, target_tier2):
+def test_deadlines_for_each_priority_and_tier_group(
+    priority, ack, first, target_tier1, target_tier2
+):
     tier1 = facts(priority, tier=1)
     assert acknowledge_by(tier1, POLICY, CALENDAR) == ack
     assert first_communication_by(tier1, POLICY, CALENDAR) == first
@@ -130,11 +132,31 @@ def test_no_update_is_due_before_the_first_public_one():
     ("history", "kwargs", "due", "reason"),
     [
         ((1,), {}, D + h(2) + h(48), "mandatory for P1"),
-        ((2,), {}, eastern(2026, 12, 1, 12, 0), "mandatory for P2"),  # 5 business days, holiday skipped
+        (
+            (2,),
+            {},
+            eastern(2026, 12, 1, 12, 0),
+            "mandatory for P2",
+        ),  # 5 business days, holiday skipped
         ((2,), {"is_security": True}, eastern(2026, 12, 1, 12, 0), "security incident"),
-        ((3,), {"recent_on_same_service": 3}, eastern(2026, 12, 1, 12, 0), "recurring: 3 incidents"),
-        ((3,), {"tier": 1, "resolved_at": D + h(9)}, eastern(2026, 12, 1, 19, 0), "breached its target"),
-        ((4,), {"tier": 1, "resolved_at": D + h(25)}, eastern(2026, 12, 2, 11, 0), "breached its target"),
+        (
+            (3,),
+            {"recent_on_same_service": 3},
+            eastern(2026, 12, 1, 12, 0),
+            "recurring: 3 incidents",
+        ),
+        (
+            (3,),
+            {"tier": 1, "resolved_at": D + h(9)},
+            eastern(2026, 12, 1, 19, 0),
+            "breached its target",
+        ),
+        (
+            (4,),
+            {"tier": 1, "resolved_at": D + h(25)},
+            eastern(2026, 12, 2, 11, 0),
+            "breached its target",
+        ),
         ((1, (30, 3)), {}, None, None),  # de-escalated to a P3, resolved in time: no review
         ((3,), {"recent_on_same_service": 2}, None, None),
         ((4,), {}, None, None),
@@ -156,13 +178,19 @@ def test_a_review_has_no_due_date_until_resolution():
 
 
 def test_pending_deadlines_are_the_unmet_ones_most_urgent_first():
-    f = facts(1, acknowledged_at=D + m(2), first_public_at=D + m(12), last_public_update_at=D + m(12))
+    f = facts(
+        1, acknowledged_at=D + m(2), first_public_at=D + m(12), last_public_update_at=D + m(12)
+    )
     found = deadlines(f, POLICY, CALENDAR)
     assert [d.kind for d in found] == [
-        Kind.ACKNOWLEDGE, Kind.FIRST_COMMUNICATION, Kind.NEXT_UPDATE, Kind.TARGET_RESOLUTION,
+        Kind.ACKNOWLEDGE,
+        Kind.FIRST_COMMUNICATION,
+        Kind.NEXT_UPDATE,
+        Kind.TARGET_RESOLUTION,
     ]
     assert [(d.kind, d.due) for d in pending(found)] == [
-        (Kind.NEXT_UPDATE, D + m(42)), (Kind.TARGET_RESOLUTION, D + h(1)),
+        (Kind.NEXT_UPDATE, D + m(42)),
+        (Kind.TARGET_RESOLUTION, D + h(1)),
     ]
     late = deadlines(facts(1, acknowledged_at=D + m(12)), POLICY, CALENDAR)[0]
     assert late.lateness(D) == m(7)
