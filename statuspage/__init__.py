@@ -17,7 +17,7 @@ from werkzeug.middleware.proxy_fix import ProxyFix
 
 from . import clock
 from .config import Config, from_environment
-from .extensions import csrf, db, login_manager, migrate
+from .extensions import csrf, db, limiter, login_manager, migrate
 from .policy import BusinessCalendar, load_policy
 from .schema import MIGRATIONS_DIR, check_schema_current
 
@@ -83,6 +83,7 @@ def create_app(test_config: dict | None = None, *, for_cli: bool = False) -> Fla
     migrate.init_app(app, db, directory=str(MIGRATIONS_DIR), render_as_batch=True)
     login_manager.init_app(app)
     csrf.init_app(app)
+    limiter.init_app(app)
 
     from . import models  # noqa: F401  (register every table with the metadata)
     from .admin import admin
@@ -151,6 +152,14 @@ def _register_error_pages(app: Flask) -> None:
         response = app.make_response((render_template("errors/503.html"), 503))
         response.headers["Retry-After"] = "30"
         return response
+
+    @app.errorhandler(429)
+    def too_many_requests(error):
+        from .public.subscriptions import too_many_subscriptions
+
+        if request.endpoint == "public.subscribe":
+            return too_many_subscriptions(error)
+        return render_template("errors/429.html"), 429
 
     @app.errorhandler(500)
     def server_error(error):

@@ -47,6 +47,13 @@ class Config:
     SCHEDULER_ENABLED = True
     JOB_INTERVAL_SECONDS = 30
 
+    RATELIMIT_STORAGE_URI = "memory://"
+    RATELIMIT_KEY_PREFIX = "statuspage"
+    SUBSCRIBE_LIMIT_PER_CLIENT = "20 per hour"
+    SUBSCRIBE_LIMIT_PER_ADDRESS = "5 per hour"
+    # Webhooks may not target private or loopback addresses (tests turn this on).
+    WEBHOOKS_ALLOW_PRIVATE = False
+
     # Behind a reverse proxy, set to the number of proxies so client addresses are right.
     PROXY_COUNT = 0
 
@@ -63,6 +70,8 @@ def from_environment() -> dict:
     for name in ("SITE_URL", "MAIL_SERVER", "MAIL_USERNAME", "MAIL_PASSWORD", "MAIL_FROM"):
         if value := os.environ.get(name):
             settings[name] = value
+    if redis_url := os.environ.get("REDIS_URL"):
+        settings["RATELIMIT_STORAGE_URI"] = redis_url
     if port := os.environ.get("MAIL_PORT"):
         settings["MAIL_PORT"] = int(port)
     if os.environ.get("MAIL_USE_TLS"):

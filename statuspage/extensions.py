@@ -1,5 +1,7 @@
 """Extension singletons, initialised inside the app factory."""
 
+from flask_limiter import Limiter
+from flask_limiter.util import get_remote_address
 from flask_login import LoginManager
 from flask_migrate import Migrate
 from flask_sqlalchemy import SQLAlchemy
@@ -25,3 +27,6 @@ db = SQLAlchemy(model_class=Base)
 migrate = Migrate()
 login_manager = LoginManager()
 csrf = CSRFProtect()
+# Memory by default; RATELIMIT_STORAGE_URI (e.g. redis://127.0.0.1:6379/0) shares limits between
+# processes. Only the views that ask for a limit have one.
+limiter = Limiter(key_func=get_remote_address, default_limits=[])

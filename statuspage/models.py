@@ -12,6 +12,8 @@ from .incidents.models import (
     PriorityChange,
     Reminder,
 )
+from .maintenance.models import MaintenanceWindow
+from .subscriptions.models import Notification, Subscriber, SubscriberScope, Webhook
 from .users.models import LoginFailure, Membership, User
 
 __all__ = [
@@ -23,11 +25,16 @@ __all__ = [
     "IncidentUpdate",
     "JargonTerm",
     "LoginFailure",
+    "MaintenanceWindow",
     "Membership",
     "MissedDeadline",
+    "Notification",
     "PriorityChange",
     "Reminder",
     "Service",
+    "Subscriber",
+    "SubscriberScope",
     "UpdateTemplate",
     "User",
+    "Webhook",
 ]

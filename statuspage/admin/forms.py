@@ -2,118 +2,25 @@
 
 from __future__ import annotations
 
-from datetime import UTC
-
-from flask_wtf import FlaskForm
 from wtforms import (
     BooleanField,
-    DateTimeLocalField,
     EmailField,
     PasswordField,
-    RadioField,
     SelectField,
-    SelectMultipleField,
     StringField,
     TextAreaField,
-    widgets,
 )
 from wtforms.validators import (
     DataRequired,
     InputRequired,
     Length,
     Optional,
-    StopValidation,
     ValidationError,
 )
 
 from ..catalog.models import Service
+from ..forms import BaseForm, CheckboxesField, ChoiceField, SiteDateTimeField
 from ..incidents.models import PRIORITY_LABELS, UPDATE_STATUSES, Impact, Source
-from ..timefmt import local_input_value, site_zone
-
-
-def _strip(value):
-    return value.strip() if isinstance(value, str) else value
-
-
-class BaseForm(FlaskForm):
-    class Meta:
-        def bind_field(self, form, unbound_field, options):
-            filters = unbound_field.kwargs.get("filters", [])
-            if _strip not in filters:
-                unbound_field.kwargs["filters"] = [_strip, *filters]
-            return unbound_field.bind(form=form, **options)
-
-    def add_error(self, field_name: str | None, message: str) -> None:
-        """Attach a rule's message to its field, or to the form when it names none."""
-        if field_name and field_name in self:
-            self[field_name].errors = [*self[field_name].errors, message]
-        else:
-            self.form_errors.append(message)
-
-
-class SiteDateTimeField(DateTimeLocalField):
-    """A datetime-local input read in the site's time zone and stored as aware UTC."""
-
-    def __init__(self, *args, **kwargs):
-        kwargs.setdefault("format", ["%Y-%m-%dT%H:%M", "%Y-%m-%dT%H:%M:%S"])
-        super().__init__(*args, **kwargs)
-
-    def process_formdata(self, valuelist):
-        super().process_formdata(valuelist)
-        if self.data is not None and self.data.tzinfo is None:
-            self.data = self.data.replace(tzinfo=site_zone()).astimezone(UTC)
-
-    def _value(self):
-        if self.raw_data:
-            return " ".join(self.raw_data)
-        return local_input_value(self.data)
-
-
-class CheckboxesField(SelectMultipleField):
-    """Checkboxes; a value that is not among the choices gets ``unknown_message``."""
-
-    widget = widgets.ListWidget(prefix_label=False)
-    option_widget = widgets.CheckboxInput()
-
-    def __init__(
-        self,
-        *args,
-        unknown_message: str = "Choose from the list.",
-        required_message: str = "Choose at least one.",
-        **kwargs,
-    ):
-        super().__init__(*args, **kwargs)
-        self.unknown_message = unknown_message
-        self.required_message = required_message
-
-    def process_formdata(self, valuelist):
-        try:
-            super().process_formdata(valuelist)
-        except ValueError:
-            self.data = []
-            raise ValueError(self.unknown_message) from None
-
-    def pre_validate(self, form):
-        if self.process_errors:
-            raise StopValidation()  # the unknown value's message is already there
-        if not self.data:
-            raise StopValidation(self.required_message)
-        known = set(self.choices)
-        if any(value not in known for value in self.data):
-            raise StopValidation(self.unknown_message)
-
-
-class ChoiceField(RadioField):
-    """Radio buttons whose error for an unlisted value says what to do."""
-
-    def __init__(self, *args, invalid_message: str = "Choose from the list.", **kwargs):
-        super().__init__(*args, **kwargs)
-        self.invalid_message = invalid_message
-
-    def pre_validate(self, form):
-        if self.data not in self.choices:
-            raise ValidationError(self.invalid_message)
-
 
 # Choices are {value: label} dicts, the form WTForms prefers.
 PRIORITY_CHOICES = {str(p): label for p, label in PRIORITY_LABELS.items()}

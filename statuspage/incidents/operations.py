@@ -29,6 +29,7 @@ from .models import (
     Source,
     State,
 )
+from ..subscriptions.operations import enqueue_update
 from .references import next_reference
 from .visibility import priority_allows_public
 
@@ -214,6 +215,9 @@ def publish_update(
     _mark_public_if_allowed(incident, now)
     if was_public:
         _mark_met(incident, Kind.NEXT_UPDATE, now)
+    db.session.flush()
+    # The notifications are written in this same transaction: a publish never loses them.
+    enqueue_update(incident, update_row)
     audit.record(
         "update_published", actor=by, agency_id=incident.agency_id, incident=incident,
         status=status.value,

@@ -1,11 +1,13 @@
-"""The history filter: a GET form, so no CSRF token (it changes nothing)."""
+"""Public forms: the history filter (a GET form, no CSRF: it changes nothing) and subscribing."""
 
 from __future__ import annotations
 
 import re
 
-from wtforms import Form, SelectField, StringField
-from wtforms.validators import Optional, Regexp, ValidationError
+from wtforms import BooleanField, Form, SelectField, StringField
+from wtforms.validators import DataRequired, Length, Optional, Regexp, ValidationError
+
+from ..forms import BaseForm, CheckboxesField
 
 MONTH_PATTERN = re.compile(r"^\d{4}-(0[1-9]|1[0-2])$")
 
@@ -40,3 +42,36 @@ class HistoryFilterForm(Form):
 
     def validate_service(self, field):
         self._check_choice(field, "service")
+
+
+class SubscriptionForm(BaseForm):
+    """What to follow: everything, whole agencies, or single services."""
+
+    everything = BooleanField("Everything: all agencies and services")
+    agencies = CheckboxesField(
+        "Whole agencies",
+        coerce=int,
+        unknown_message="Choose agencies from the list.",
+        required_message="",
+        validators=[Optional()],
+    )
+    services = CheckboxesField(
+        "Single services",
+        coerce=int,
+        unknown_message="Choose services from the list.",
+        required_message="",
+        validators=[Optional()],
+    )
+
+
+class SubscribeForm(SubscriptionForm):
+    email = StringField(
+        "Email address",
+        description="We send a link to confirm it. We never share it.",
+        validators=[DataRequired("Enter your email address."), Length(max=254)],
+        render_kw={"type": "email", "autocomplete": "email", "spellcheck": "false"},
+    )
+
+
+class UnsubscribeForm(BaseForm):
+    """Only the CSRF token: the link itself says who you are."""

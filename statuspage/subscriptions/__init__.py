@@ -1,0 +1,1 @@
+"""Subscribers, webhooks and the outbox that delivers to them."""

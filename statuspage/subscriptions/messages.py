@@ -1,0 +1,154 @@
+"""What each outbox row says: emails (plain text and HTML) and webhook JSON. Rendered once per
+event; only the personal links differ per subscriber."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+
+from flask import render_template, url_for
+
+from ..extensions import db
+from ..incidents.cadence import next_update_due
+from ..incidents.models import IncidentUpdate
+from ..maintenance.models import MaintenanceWindow
+from ..timefmt import iso_utc
+from .models import Notification
+from .tokens import confirm_token, manage_token
+
+MANAGE = "__MANAGE_URL__"
+UNSUBSCRIBE = "__UNSUBSCRIBE_URL__"
+
+
+class EventGone(LookupError):
+    """The event a row refers to no longer exists."""
+
+
+@dataclass(frozen=True)
+class Rendered:
+    subject: str
+    text: str
+    html: str
+    payload: dict | None = None  # for webhooks
+
+    def personal(self, manage_url: str, unsubscribe_url: str) -> tuple[str, str]:
+        def fill(body: str) -> str:
+            return body.replace(MANAGE, manage_url).replace(UNSUBSCRIBE, unsubscribe_url)
+
+        return fill(self.text), fill(self.html)
+
+
+def personal_links(notification: Notification) -> tuple[str, str]:
+    subscriber = notification.subscriber
+    token = manage_token(subscriber.id, subscriber.email)
+    return (
+        url_for("public.manage_subscription", token=token, _external=True),
+        url_for("public.unsubscribe", token=token, _external=True),
+    )
+
+
+def render_event(event: str, event_key: str, notification: Notification) -> Rendered:
+    """The shared content of an event (personal events are rendered per row)."""
+    links = {"manage_url": MANAGE, "unsubscribe_url": UNSUBSCRIBE}
+    if event == "incident_update":
+        update = db.session.get(IncidentUpdate, int(event_key))
+        if update is None:
+            raise EventGone(f"update {event_key} no longer exists")
+        incident = update.incident
+        context = {
+            "incident": incident,
+            "update": update,
+            "next_update": next_update_due(incident) if incident.is_open else None,
+            "incident_url": url_for("public.incident", ref=incident.ref, _external=True),
+            **links,
+        }
+        subject = f"{update.status_label}: {incident.title} ({incident.agency.name})"
+        return Rendered(
+            subject,
+            render_template("emails/incident_update.txt", **context),
+            render_template("emails/incident_update.html", **context),
+            _incident_payload(incident, update, context["incident_url"]),
+        )
+    if event == "maintenance":
+        window = db.session.get(MaintenanceWindow, int(event_key.split(":")[0]))
+        if window is None:
+            raise EventGone(f"maintenance window {event_key} no longer exists")
+        context = {
+            "window": window,
+            "page_url": url_for("public.maintenance_calendar", _external=True),
+            **links,
+        }
+        verb = "Cancelled" if window.status == "cancelled" else "Planned maintenance"
+        subject = f"{verb}: {window.title} ({window.agency.name})"
+        return Rendered(
+            subject,
+            render_template("emails/maintenance.txt", **context),
+            render_template("emails/maintenance.html", **context),
+            _maintenance_payload(window),
+        )
+    subscriber = notification.subscriber
+    if event == "confirmation":
+        context = {
+            "confirm_url": url_for(
+                "public.confirm_subscription",
+                token=confirm_token(subscriber.id, subscriber.email),
+                _external=True,
+            ),
+            **links,
+        }
+        subject = "Confirm your subscription to service status updates"
+    elif event == "manage_link":
+        context = links
+        subject = "Your subscription to service status updates"
+    else:
+        raise EventGone(f"unknown event {event}")
+    return Rendered(
+        subject,
+        render_template(f"emails/{event}.txt", **context),
+        render_template(f"emails/{event}.html", **context),
+    )
+
+
+def _incident_payload(incident, update, url: str) -> dict:
+    """Field names follow Statuspage's webhook and API shapes where they fit."""
+    return {
+        "type": "incident.update",
+        "incident": {
+            "id": incident.ref,
+            "name": incident.title,
+            "status": incident.state if incident.state != "closed" else "resolved",
+            "priority": f"P{incident.priority}",
+            "shortlink": url,
+            "created_at": iso_utc(incident.detected_at),
+            "resolved_at": iso_utc(incident.resolved_at) if incident.resolved_at else None,
+            "components": [
+                {"id": a.service.slug, "name": a.service.name, "status": a.impact}
+                for a in incident.affected
+            ],
+        },
+        "incident_update": {
+            "id": update.id,
+            "status": update.status,
+            "body": update.body,
+            "created_at": iso_utc(update.published_at),
+        },
+    }
+
+
+def _maintenance_payload(window) -> dict:
+    return {
+        "type": "maintenance." + ("cancelled" if window.status == "cancelled" else "scheduled"),
+        "scheduled_maintenance": {
+            "id": window.id,
+            "name": window.title,
+            "status": window.status,
+            "scheduled_for": iso_utc(window.starts_at),
+            "scheduled_until": iso_utc(window.ends_at),
+            "components": [{"id": s.slug, "name": s.name} for s in window.services],
+        },
+    }
+
+
+def webhook_body(rendered: Rendered, notification: Notification) -> bytes:
+    payload = {"id": f"{notification.event}:{notification.event_key}", **(rendered.payload or {})}
+    return json.dumps(payload, sort_keys=True).encode()
