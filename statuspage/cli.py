@@ -34,7 +34,7 @@ def main() -> None:
 def register_commands(app: Flask) -> None:
     for command in (
         setup_command, create_user_command, load_demo_command, serve_command, run_jobs_command,
-        worker_command,
+        worker_command, dispatch_command,
     ):  # fmt: skip
         app.cli.add_command(command)
 
@@ -191,8 +191,20 @@ def run_jobs_command(at: str | None) -> None:
     click.echo(
         f"reminders created {run.reminders_created}, sent {run.sent}, failed {run.failed}, "
         f"skipped {run.skipped}; missed deadlines recorded {run.misses_recorded}; "
-        f"auto-close {result['auto_close']}"
+        f"auto-close {result['auto_close']}; dispatched {result['dispatch']}"
     )
+
+
+@click.command("dispatch")
+@click.option("--until-empty", is_flag=True, help="Keep sending batches until nothing is due.")
+@click.option("--batch", default=200, show_default=True, help="Rows claimed per batch.")
+@with_appcontext
+def dispatch_command(until_empty: bool, batch: int) -> None:
+    """Send what the outbox holds (run several at once on PostgreSQL to share the load)."""
+    from .subscriptions import outbox
+
+    run = outbox.dispatch_until_empty(batch) if until_empty else outbox.dispatch(batch_size=batch)
+    click.echo(f"claimed {run.claimed}, sent {run.sent}, retried {run.retried}, failed {run.failed}")
 
 
 @click.command("worker")

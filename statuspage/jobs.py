@@ -13,6 +13,7 @@ from .incidents import reminders
 from .incidents.models import Incident, State
 from .incidents.operations import auto_close
 from .policy import current_calendar, current_policy
+from .subscriptions import outbox
 
 
 def run_deadline_clock(now: datetime | None = None) -> reminders.ClockRun:
@@ -45,6 +46,16 @@ def run_auto_close(now: datetime | None = None) -> dict[str, int]:
     return outcomes
 
 
+def run_dispatcher(now: datetime | None = None) -> outbox.DispatchRun:
+    """Send what the outbox holds, batch after batch, until nothing is due."""
+    del now  # each batch reads the clock itself
+    return outbox.dispatch_until_empty()
+
+
 def run_all(now: datetime | None = None) -> dict:
     now = now or clock.now()
-    return {"clock": run_deadline_clock(now), "auto_close": run_auto_close(now)}
+    return {
+        "clock": run_deadline_clock(now),
+        "auto_close": run_auto_close(now),
+        "dispatch": run_dispatcher(now),
+    }

@@ -14,6 +14,7 @@ from .extensions import db
 
 log = logging.getLogger(__name__)
 AUTO_CLOSE_MINUTES = 5
+DISPATCH_SECONDS = 10
 
 
 def _in_app(app: Flask, job):
@@ -36,6 +37,10 @@ def add_jobs(app: Flask, scheduler) -> None:
     scheduler.add_job(
         _in_app(app, jobs.run_deadline_clock), "interval",
         seconds=app.config["JOB_INTERVAL_SECONDS"], id="deadline-clock", **options,
+    )  # fmt: skip
+    scheduler.add_job(
+        _in_app(app, jobs.run_dispatcher), "interval",
+        seconds=DISPATCH_SECONDS, id="dispatcher", **options,
     )  # fmt: skip
     scheduler.add_job(
         _in_app(app, jobs.run_auto_close), "interval",

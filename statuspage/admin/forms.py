@@ -179,3 +179,34 @@ class PriorityForm(BaseForm):
     reason = TextAreaField(
         "Reason", validators=[DataRequired("Say why the priority changes."), Length(max=2000)]
     )
+
+
+class WebhookForm(BaseForm):
+    name = StringField("Partner name", validators=[DataRequired("Enter a name."), Length(max=200)])
+    url = StringField(
+        "Web address (URL)",
+        description="https:// and a public address. We POST signed JSON to it.",
+        validators=[DataRequired("Enter the web address."), Length(max=2000)],
+    )
+    agency = SelectField("Events from", choices={}, validate_choice=False)
+
+    def validate_agency(self, field):
+        if field.data not in field.choices:
+            raise ValidationError("Choose from the list.")
+
+
+class MaintenanceForm(BaseForm):
+    title = StringField("Title", validators=[DataRequired("Enter a title."), Length(max=200)])
+    services = CheckboxesField(
+        "Services",
+        coerce=int,
+        unknown_message="Choose services from the list.",
+        required_message="Choose at least one service.",
+    )
+    starts_at = SiteDateTimeField("Starts", validators=[InputRequired("Enter when it starts.")])
+    ends_at = SiteDateTimeField("Ends", validators=[InputRequired("Enter when it ends.")])
+    description = TextAreaField(
+        "What people should know",
+        description="What will not work, and what to do instead.",
+        validators=[Length(max=5000)],
+    )

@@ -33,7 +33,8 @@ def setting(app):
 def build_path(rule, ref):
     """A URL for the rule with a value for each argument (the other agency's incident)."""
     samples = {"ref": ref, "key": "p1_initial", "term_id": 1, "approval_id": 1,
-               "decision": "approve"}  # fmt: skip
+               "decision": "approve", "notification_id": 1, "webhook_id": 1,
+               "window_id": 1}  # fmt: skip
     return rule.build({name: samples[name] for name in rule.arguments})[1]
 
 
@@ -127,7 +128,11 @@ def test_a_viewer_can_read_but_not_publish(client, app):
 
 
 @pytest.mark.parametrize(
-    "path", ["/admin/templates", "/admin/templates/p1_initial", "/admin/jargon", "/admin/audit"]
+    "path",
+    [
+        "/admin/templates", "/admin/templates/p1_initial", "/admin/jargon", "/admin/audit",
+        "/admin/subscriptions", "/admin/outbox", "/admin/webhooks",
+    ],
 )
 def test_site_administration_pages_are_refused_to_a_lead(client, setting, path):
     login(client, setting["lead"])
@@ -135,3 +140,21 @@ def test_site_administration_pages_are_refused_to_a_lead(client, setting, path):
     assert client.post(
         path, data={"name": "x", "body": "y", "term": "a", "plainer": "b"}
     ).status_code in (403, 405)
+
+
+def test_maintenance_of_another_agency_is_refused(client, setting):
+    from datetime import timedelta
+
+    from statuspage import clock
+    from statuspage.catalog.models import Service
+    from statuspage.extensions import db
+    from statuspage.maintenance.operations import save_window
+
+    theirs = db.session.scalars(db.select(Service)).first()
+    window = save_window(
+        None, title="Upgrade", description="", starts_at=clock.now() + timedelta(days=1),
+        ends_at=clock.now() + timedelta(days=1, hours=2), services=[theirs], by=None,
+    )
+    login(client, setting["lead"])
+    assert client.get(f"/admin/maintenance/{window.id}").status_code == 403
+    assert client.post(f"/admin/maintenance/{window.id}/cancel").status_code == 403

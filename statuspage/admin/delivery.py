@@ -1,0 +1,200 @@
+"""Admin for delivery: subscriber counts, the outbox, webhooks; and planned maintenance."""
+
+from __future__ import annotations
+
+from flask import abort, flash, redirect, render_template, url_for
+from flask_login import current_user
+from sqlalchemy import func, select
+from sqlalchemy.orm import selectinload
+
+from .. import clock
+from ..catalog.models import Agency, Service
+from ..catalog.queries import agencies_with_services
+from ..extensions import db
+from ..maintenance.models import MaintenanceWindow
+from ..maintenance.operations import MaintenanceError, cancel_window, save_window
+from ..subscriptions.models import Notification, Subscriber, Webhook
+from ..subscriptions.operations import SubscriptionError, add_webhook, subscriber_counts
+from ..subscriptions.outbox import retry
+from ..users.models import Role
+from . import admin
+from .communications import require_site_admin
+from .forms import ActionForm, MaintenanceForm, WebhookForm
+from .permissions import agency_ids_for
+
+OUTBOX_ROWS = 100
+
+
+@admin.get("/subscriptions")
+def subscriptions():
+    require_site_admin()
+    counts = subscriber_counts()
+    confirmed = db.session.scalar(
+        select(func.count()).where(Subscriber.confirmed_at.is_not(None))
+    )
+    waiting = db.session.scalar(select(func.count()).where(Subscriber.confirmed_at.is_(None)))
+    return render_template(
+        "admin/subscriptions.html",
+        agencies=agencies_with_services(),
+        counts=counts,
+        confirmed=confirmed,
+        waiting=waiting,
+    )
+
+
+@admin.get("/outbox")
+def outbox():
+    require_site_admin()
+    totals = dict(
+        db.session.execute(select(Notification.status, func.count()).group_by(Notification.status))
+    )
+    failed = db.session.scalars(
+        select(Notification)
+        .where(Notification.status == "failed")
+        .options(selectinload(Notification.subscriber), selectinload(Notification.webhook))
+        .order_by(Notification.id.desc())
+        .limit(OUTBOX_ROWS)
+    ).all()
+    waiting = db.session.scalars(
+        select(Notification)
+        .where(Notification.status.in_(("pending", "sending")))
+        .options(selectinload(Notification.subscriber), selectinload(Notification.webhook))
+        .order_by(Notification.id)
+        .limit(OUTBOX_ROWS)
+    ).all()
+    return render_template(
+        "admin/outbox.html",
+        totals=totals,
+        failed=failed,
+        waiting=waiting,
+        action_form=ActionForm(formdata=None),
+    )
+
+
+@admin.post("/outbox/<int:notification_id>/retry")
+def retry_notification(notification_id: int):
+    require_site_admin()
+    notification = db.session.get(Notification, notification_id) or abort(404)
+    if ActionForm().validate_on_submit() and notification.status == "failed":
+        retry(notification)
+        flash("The message will be sent again within a minute.", "success")
+    return redirect(url_for("admin.outbox"))
+
+
+@admin.route("/webhooks", methods=["GET", "POST"])
+def webhooks():
+    require_site_admin()
+    form = WebhookForm()
+    agencies = agencies_with_services()
+    form.agency.choices = {"": "Everything", **{str(a.id): a.name for a in agencies}}
+    if form.validate_on_submit():
+        try:
+            webhook = add_webhook(
+                form.name.data, form.url.data, int(form.agency.data) if form.agency.data else None
+            )
+        except SubscriptionError as error:
+            form.add_error(error.field, error.message)
+        else:
+            flash(f"Webhook “{webhook.name}” added. Give its secret to the partner.", "success")
+            return redirect(url_for("admin.webhooks"))
+    rows = db.session.scalars(select(Webhook).order_by(Webhook.id)).all()
+    status = 400 if form.is_submitted() else 200
+    return render_template(
+        "admin/webhooks.html", form=form, webhooks=rows, action_form=ActionForm(formdata=None)
+    ), status
+
+
+@admin.post("/webhooks/<int:webhook_id>/toggle")
+def toggle_webhook(webhook_id: int):
+    require_site_admin()
+    webhook = db.session.get(Webhook, webhook_id) or abort(404)
+    if ActionForm().validate_on_submit():
+        webhook.active = not webhook.active
+        db.session.commit()
+        flash(f"Webhook “{webhook.name}” {'on' if webhook.active else 'off'}.", "success")
+    return redirect(url_for("admin.webhooks"))
+
+
+# --- planned maintenance -----------------------------------------------------------------------
+
+
+def _maintainable_services() -> list[Service]:
+    agency_ids = agency_ids_for(current_user, Role.COMMUNICATIONS_LEAD)
+    return list(
+        db.session.scalars(
+            select(Service)
+            .join(Agency)
+            .where(Service.agency_id.in_(agency_ids))
+            .order_by(Agency.display_order, Service.display_order)
+        )
+    )
+
+
+def _window_for(window_id: int) -> MaintenanceWindow:
+    window = db.session.get(MaintenanceWindow, window_id) or abort(404)
+    if not current_user.can(Role.COMMUNICATIONS_LEAD, window.agency_id):
+        abort(403)
+    return window
+
+
+@admin.get("/maintenance")
+def maintenance():
+    agency_ids = agency_ids_for(current_user, Role.VIEWER)
+    windows = db.session.scalars(
+        select(MaintenanceWindow)
+        .where(MaintenanceWindow.agency_id.in_(agency_ids))
+        .options(selectinload(MaintenanceWindow.services))
+        .order_by(MaintenanceWindow.starts_at.desc())
+    ).all()
+    return render_template(
+        "admin/maintenance.html",
+        windows=windows,
+        action_form=ActionForm(formdata=None),
+        can_plan=bool(_maintainable_services()),
+        now=clock.now(),
+    )
+
+
+@admin.route("/maintenance/new", methods=["GET", "POST"])
+@admin.route("/maintenance/<int:window_id>", methods=["GET", "POST"])
+def edit_maintenance(window_id: int | None = None):
+    services = _maintainable_services()
+    if not services:
+        abort(403)
+    window = _window_for(window_id) if window_id else None
+    form = MaintenanceForm(obj=window)
+    form.services.choices = {s.id: f"{s.name} ({s.agency.name})" for s in services}
+    if window is not None and not form.is_submitted():
+        form.services.data = [s.id for s in window.services]
+    if form.validate_on_submit():
+        by_id = {s.id: s for s in services}
+        try:
+            window = save_window(
+                window,
+                title=form.title.data,
+                description=form.description.data or "",
+                starts_at=form.starts_at.data,
+                ends_at=form.ends_at.data,
+                services=[by_id[i] for i in form.services.data],
+                by=current_user,
+            )
+        except MaintenanceError as error:
+            form.add_error(error.field, error.message)
+        else:
+            flash("Maintenance saved; subscribers of its services are told.", "success")
+            return redirect(url_for("admin.maintenance"))
+    status = 400 if form.is_submitted() else 200
+    return render_template("admin/maintenance_edit.html", form=form, window=window), status
+
+
+@admin.post("/maintenance/<int:window_id>/cancel")
+def cancel_maintenance(window_id: int):
+    window = _window_for(window_id)
+    if ActionForm().validate_on_submit():
+        try:
+            cancel_window(window, by=current_user)
+        except MaintenanceError as error:
+            flash(error.message, "error")
+        else:
+            flash("Maintenance cancelled; subscribers are told.", "success")
+    return redirect(url_for("admin.maintenance"))
