@@ -45,9 +45,12 @@ def subscriptions():
 @admin.get("/outbox")
 def outbox():
     require_site_admin()
-    totals = dict(
-        db.session.execute(select(Notification.status, func.count()).group_by(Notification.status))
-    )
+    totals = {
+        status: count
+        for status, count in db.session.execute(
+            select(Notification.status, func.count()).group_by(Notification.status)
+        )
+    }
     failed = db.session.scalars(
         select(Notification)
         .where(Notification.status == "failed")

@@ -1,0 +1,152 @@
+"""The outbox: written with the publish, sent once, retried with backoff, never lost."""
+
+import os
+import socket
+import subprocess
+import sys
+from datetime import timedelta
+
+import pytest
+from sqlalchemy import func, select, update
+
+from statuspage import clock
+from statuspage.extensions import db
+from statuspage.incidents.models import IncidentUpdate, State
+from statuspage.incidents.operations import publish_update
+from statuspage.subscriptions import outbox
+from statuspage.subscriptions.models import Notification, Subscriber, SubscriberScope
+from tests.factories import login, make_agency, make_incident, make_service, make_user
+
+
+@pytest.fixture
+def service(app):
+    return make_service(make_agency("Department of Revenue", "revenue"), "Tax filing", "tax-filing")
+
+
+def add_subscribers(service, count: int) -> None:
+    now = clock.now()
+    db.session.add_all(
+        Subscriber(
+            email=f"person{n}@example.com", everything=False, confirmed_at=now, created_at=now,
+            scopes=[SubscriberScope(service_id=service.id)],
+        )
+        for n in range(count)
+    )
+    db.session.commit()
+
+
+def statuses() -> dict[str, int]:
+    return dict(db.session.execute(select(Notification.status, func.count()).group_by(Notification.status)).all())
+
+
+def test_publishing_writes_the_notifications_in_the_same_transaction(service, monkeypatch):
+    add_subscribers(service, 3)
+    incident = make_incident([service], priority=1, updates=())
+
+    def crash():
+        raise RuntimeError("the process died before the commit")
+
+    # A crash before the commit loses the update and its notifications together, never one alone.
+    monkeypatch.setattr(db.session, "commit", crash)
+    with pytest.raises(RuntimeError):
+        publish_update(incident, status=State.INVESTIGATING, body="Down.", by=None)
+    monkeypatch.undo()
+    db.session.rollback()
+    assert db.session.scalar(select(func.count()).select_from(IncidentUpdate)) == 0
+    assert db.session.scalar(select(func.count()).select_from(Notification)) == 0
+    publish_update(incident, status=State.INVESTIGATING, body="Down.", by=None)
+    assert statuses() == {"pending": 3}
+
+
+def test_each_subscriber_gets_each_update_once(service, smtp):
+    add_subscribers(service, 5)
+    incident = make_incident([service], priority=1, updates=())
+    publish_update(incident, status=State.INVESTIGATING, body="Down.", by=None)
+    assert outbox.dispatch().sent == 5
+    assert outbox.dispatch().claimed == 0
+    publish_update(incident, status=State.IDENTIFIED, body="Found.", by=None)
+    outbox.dispatch()
+    assert len(smtp.messages) == 10
+    assert len({(m["To"], m["Subject"]) for m in smtp.messages}) == 10
+
+
+def test_a_refused_message_is_retried_with_backoff_then_fails_with_its_error(service, smtp, pinned_now):
+    add_subscribers(service, 1)
+    publish_update(make_incident([service], priority=1, updates=()), status=State.INVESTIGATING,
+                   body="Down.", by=None)
+    smtp.refuse_with = "451 4.7.1 Greylisted, try later"
+    run = outbox.dispatch(pinned_now)
+    assert (run.sent, run.retried) == (0, 1)
+    row = db.session.scalars(select(Notification)).one()
+    assert row.status == "pending" and row.attempts == 1 and "451" in row.last_error
+    assert row.next_attempt_at == pinned_now + timedelta(seconds=30)
+    assert outbox.dispatch(pinned_now + timedelta(seconds=10)).claimed == 0  # not yet
+
+    smtp.refuse_with = "550 5.1.1 Mailbox unavailable"
+    moment = pinned_now
+    for _ in range(outbox.MAX_ATTEMPTS - 1):
+        moment += timedelta(hours=1)
+        outbox.dispatch(moment)
+    db.session.refresh(row)
+    assert row.status == "failed" and row.attempts == outbox.MAX_ATTEMPTS
+    assert "550" in row.last_error
+
+
+def test_an_smtp_server_that_is_down_loses_nothing(service, smtp, app, pinned_now):
+    add_subscribers(service, 2)
+    publish_update(make_incident([service], priority=1, updates=()), status=State.INVESTIGATING,
+                   body="Down.", by=None)
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        closed_port = probe.getsockname()[1]
+    app.config["MAIL_PORT"] = closed_port
+    assert outbox.dispatch(pinned_now).retried == 2
+    assert "ConnectionRefusedError" in db.session.scalars(select(Notification.last_error)).first()
+    app.config["MAIL_PORT"] = smtp.port
+    assert outbox.dispatch(pinned_now + timedelta(minutes=1)).sent == 2
+
+
+def test_a_crash_mid_batch_loses_nothing(service, smtp, pinned_now):
+    add_subscribers(service, 4)
+    publish_update(make_incident([service], priority=1, updates=()), status=State.INVESTIGATING,
+                   body="Down.", by=None)
+    # A dispatcher claimed the batch, sent one message, then died.
+    ids = outbox.claim(pinned_now, batch_size=10)
+    db.session.execute(update(Notification).where(Notification.id == ids[0]).values(status="sent"))
+    db.session.commit()
+    assert outbox.dispatch(pinned_now + timedelta(minutes=1)).claimed == 0  # still claimed
+    assert outbox.dispatch(pinned_now + outbox.STALE_CLAIM + timedelta(seconds=1)).sent == 3
+    assert statuses() == {"sent": 4}
+
+
+def test_two_dispatcher_processes_share_the_work_and_send_each_message_once(service, smtp, migrated, tmp_path):
+    add_subscribers(service, 300)
+    publish_update(make_incident([service], priority=1, updates=()), status=State.INVESTIGATING,
+                   body="Down.", by=None)
+    db.session.remove()
+    env = {**os.environ, "DATABASE_URL": migrated, "STATUSPAGE_INSTANCE_PATH": str(tmp_path),
+           "SECRET_KEY": "x" * 32, "MAIL_SERVER": "127.0.0.1", "MAIL_PORT": str(smtp.port)}
+    command = [sys.executable, "-m", "statuspage.cli", "dispatch", "--until-empty", "--batch", "20"]
+    processes = [subprocess.Popen(command, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                                  text=True) for _ in range(2)]
+    outputs = [p.communicate(timeout=300) for p in processes]
+    assert [p.returncode for p in processes] == [0, 0], outputs
+    recipients = [m["To"] for m in smtp.messages]
+    assert len(recipients) == 300, outputs and len(set(recipients)) == 300
+    assert statuses() == {"sent": 300}
+
+
+def test_the_admin_sees_failures_with_reasons_and_retries_one(client, service, smtp, pinned_now):
+    add_subscribers(service, 1)
+    publish_update(make_incident([service], priority=1, updates=()), status=State.INVESTIGATING,
+                   body="Down.", by=None)
+    row = db.session.scalars(select(Notification)).one()
+    row.status, row.attempts, row.last_error = "failed", 8, "SMTPRecipientsRefused: 550 no such user"
+    db.session.commit()
+    login(client, make_user(site_admin=True))
+    page = client.get("/admin/outbox").text
+    assert "failed 1" in page and "550 no such user" in page and "person0@example.com" in page
+    client.post(f"/admin/outbox/{row.id}/retry")
+    assert outbox.dispatch().sent == 1
+    counts = client.get("/admin/subscriptions").text
+    assert "1 confirmed email subscriber" in counts
