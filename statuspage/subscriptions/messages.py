@@ -13,7 +13,6 @@ from ..incidents.cadence import next_update_due
 from ..incidents.models import IncidentUpdate
 from ..maintenance.models import MaintenanceWindow
 from ..timefmt import iso_utc
-from .models import Notification
 from .tokens import confirm_token, manage_token
 
 MANAGE = "__MANAGE_URL__"
@@ -38,16 +37,22 @@ class Rendered:
         return fill(self.text), fill(self.html)
 
 
-def personal_links(notification: Notification) -> tuple[str, str]:
-    subscriber = notification.subscriber
-    token = manage_token(subscriber.id, subscriber.email)
-    return (
-        url_for("public.manage_subscription", token=token, _external=True),
-        url_for("public.unsubscribe", token=token, _external=True),
-    )
+def personal_link_builder():
+    """A function (subscriber id, email) -> (manage URL, unsubscribe URL); the URLs are built
+    once and only the signed token changes per subscriber."""
+    manage = url_for("public.manage_subscription", token="TOKEN", _external=True)
+    leave = url_for("public.unsubscribe", token="TOKEN", _external=True)
+
+    def links(subscriber_id: int, email: str) -> tuple[str, str]:
+        token = manage_token(subscriber_id, email)
+        return manage.replace("TOKEN", token), leave.replace("TOKEN", token)
+
+    return links
 
 
-def render_event(event: str, event_key: str, notification: Notification) -> Rendered:
+def render_event(
+    event: str, event_key: str, subscriber_id: int | None = None, email: str | None = None
+) -> Rendered:
     """The shared content of an event (personal events are rendered per row)."""
     links = {"manage_url": MANAGE, "unsubscribe_url": UNSUBSCRIBE}
     if event == "incident_update":
@@ -86,12 +91,11 @@ def render_event(event: str, event_key: str, notification: Notification) -> Rend
             render_template("emails/maintenance.html", **context),
             _maintenance_payload(window),
         )
-    subscriber = notification.subscriber
     if event == "confirmation":
         context = {
             "confirm_url": url_for(
                 "public.confirm_subscription",
-                token=confirm_token(subscriber.id, subscriber.email),
+                token=confirm_token(subscriber_id, email),
                 _external=True,
             ),
             **links,
@@ -149,6 +153,6 @@ def _maintenance_payload(window) -> dict:
     }
 
 
-def webhook_body(rendered: Rendered, notification: Notification) -> bytes:
-    payload = {"id": f"{notification.event}:{notification.event_key}", **(rendered.payload or {})}
+def webhook_body(rendered: Rendered, event: str, event_key: str) -> bytes:
+    payload = {"id": f"{event}:{event_key}", **(rendered.payload or {})}
     return json.dumps(payload, sort_keys=True).encode()

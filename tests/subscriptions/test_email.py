@@ -35,7 +35,8 @@ def subscribe(client, smtp, email: str, **choice) -> None:
     response = client.post("/subscribe", data={"email": email, **choice})
     assert response.status_code == 302
     assert response.headers["Location"] == "/subscribe/check-your-email"
-    outbox.dispatch()
+    run = outbox.dispatch()
+    assert run.sent == 1, db.session.scalars(select(Notification.last_error)).all()
     confirm = link(smtp.messages[-1], r"/subscribe/confirm/[^\s]+")
     assert "Yes, send me updates" in client.get(confirm).text
     assert "You are subscribed" in client.post(confirm).text
