@@ -12,11 +12,12 @@ import hashlib
 import hmac
 import urllib.error
 import urllib.request
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from flask import current_app
-from sqlalchemy import select, text, update
+from sqlalchemy import select, update
 
 from .. import clock
 from ..extensions import db
@@ -117,28 +118,45 @@ def dispatch(now: datetime | None = None, batch_size: int = BATCH_SIZE) -> Dispa
     db.session.commit()
     site_url = current_app.config["SITE_URL"]
     cache: dict[tuple[str, str], Rendered] = {}
-    with current_app.test_request_context(base_url=site_url), Mailer() as mailer:
+    with (
+        current_app.test_request_context(base_url=site_url),
+        Mailer() as mailer,
+        _results_connection() as results,
+    ):
         links = personal_link_builder()
         for row in rows:
             try:
                 _deliver(row, mailer, cache, links, now)
             except Exception as error:  # any failure is recorded on the row and retried
                 db.session.rollback()
-                _record_failure(row, error, now, run)
+                _record_failure(results, row, error, now, run)
             else:
-                _record(row.id, status="sent", sent_at=now, attempts=row.attempts + 1)
+                _record(results, row.id, status="sent", sent_at=now, attempts=row.attempts + 1)
                 run.sent += 1
     return run
 
 
-def _record(notification_id: int, **values) -> None:
-    """Write one row's result and commit it at once (a crash then loses at most the message in
-    flight). On PostgreSQL the commit does not wait for the disk: a database crash, not an app
-    crash, could replay a few messages."""
-    if db.session.get_bind().dialect.name == "postgresql":
-        db.session.execute(text("SET LOCAL synchronous_commit TO OFF"))
-    db.session.execute(update(Notification).where(Notification.id == notification_id).values(**values))
-    db.session.commit()
+@contextmanager
+def _results_connection():
+    """A connection that commits each result as soon as it is written (a crash then loses at most
+    the message in flight). On PostgreSQL those commits do not wait for the disk: only a crash of
+    the database itself, not of the app, could replay the last few messages."""
+    with db.engine.connect() as connection:
+        connection = connection.execution_options(isolation_level="AUTOCOMMIT")
+        postgres = connection.dialect.name == "postgresql"
+        if postgres:
+            connection.exec_driver_sql("SET synchronous_commit TO OFF")
+        try:
+            yield connection
+        finally:
+            if postgres:
+                connection.exec_driver_sql("RESET synchronous_commit")
+
+
+def _record(connection, notification_id: int, **values) -> None:
+    connection.execute(
+        update(Notification).where(Notification.id == notification_id).values(**values)
+    )
 
 
 def dispatch_until_empty(batch_size: int = BATCH_SIZE) -> DispatchRun:
@@ -216,15 +234,15 @@ def post_webhook(url: str, secret: str, body: bytes, now: datetime) -> None:
             raise urllib.error.HTTPError(url, response.status, "not a 2xx answer", None, None)
 
 
-def _record_failure(row: Row, error: Exception, now: datetime, run: DispatchRun) -> None:
+def _record_failure(connection, row: Row, error: Exception, now: datetime, run: DispatchRun) -> None:
     attempts = row.attempts + 1
     message = f"{type(error).__name__}: {error}"[:2000]
     if isinstance(error, (EventGone, SubscriptionError)) or attempts >= MAX_ATTEMPTS:
-        _record(row.id, status="failed", attempts=attempts, last_error=message)
+        _record(connection, row.id, status="failed", attempts=attempts, last_error=message)
         run.failed += 1
     else:
         _record(
-            row.id, status="pending", attempts=attempts, last_error=message,
+            connection, row.id, status="pending", attempts=attempts, last_error=message,
             next_attempt_at=now + backoff(attempts),
         )  # fmt: skip
         run.retried += 1
