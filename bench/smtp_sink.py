@@ -29,6 +29,8 @@ def main() -> None:
     controller.start()
     try:
         asyncio.run(asyncio.sleep(10**9))
+    except KeyboardInterrupt:
+        pass  # the benchmark stops us with SIGINT
     finally:
         path.write_text(str(counter.count))
         controller.stop()
