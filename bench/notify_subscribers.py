@@ -52,10 +52,16 @@ def main() -> None:
         "MAIL_SERVER": "127.0.0.1",
         "MAIL_PORT": str(port),
     }
-    sink = subprocess.Popen([sys.executable, str(ROOT / "bench/smtp_sink.py"), str(port), str(count_file)])
+    sink = subprocess.Popen(
+        [sys.executable, str(ROOT / "bench/smtp_sink.py"), str(port), str(count_file)]
+    )
     try:
-        subprocess.run([sys.executable, "-m", "statuspage.cli", "db", "upgrade"], env=env, check=True,
-                       capture_output=True)
+        subprocess.run(
+            [sys.executable, "-m", "statuspage.cli", "db", "upgrade"],
+            env=env,
+            check=True,
+            capture_output=True,
+        )
         os.environ.update(env)
         from statuspage import create_app
         from statuspage.extensions import db
@@ -65,43 +71,76 @@ def main() -> None:
 
         app = create_app(for_cli=True)
         with app.app_context():
-            service = make_service(make_agency("Department of Revenue", "revenue"), "Tax filing", "tax-filing")
+            service = make_service(
+                make_agency("Department of Revenue", "revenue"), "Tax filing", "tax-filing"
+            )
             started = time.perf_counter()
-            db.session.execute(text(
-                "INSERT INTO subscribers (email, everything, confirmed_at, created_at) "
-                "SELECT 'person' || n || '@example.com', false, now(), now() "
-                "FROM generate_series(1, :n) AS n"), {"n": args.subscribers})
-            db.session.execute(text(
-                "INSERT INTO subscriber_scopes (subscriber_id, service_id) "
-                "SELECT id, :service FROM subscribers"), {"service": service.id})
+            db.session.execute(
+                text(
+                    "INSERT INTO subscribers (email, everything, confirmed_at, created_at) "
+                    "SELECT 'person' || n || '@example.com', false, now(), now() "
+                    "FROM generate_series(1, :n) AS n"
+                ),
+                {"n": args.subscribers},
+            )
+            db.session.execute(
+                text(
+                    "INSERT INTO subscriber_scopes (subscriber_id, service_id) "
+                    "SELECT id, :service FROM subscribers"
+                ),
+                {"service": service.id},
+            )
             db.session.commit()
-            print(f"{args.subscribers} subscribers created in {time.perf_counter() - started:.1f} s")
+            print(
+                f"{args.subscribers} subscribers created in {time.perf_counter() - started:.1f} s"
+            )
             incident = make_incident([service], priority=1, updates=())
             started = time.perf_counter()
-            publish_update(incident, status=State.INVESTIGATING, body="Tax filing is down.", by=None)
-            print(f"publish (update + {args.subscribers} outbox rows, one transaction): "
-                  f"{time.perf_counter() - started:.2f} s")
+            publish_update(
+                incident, status=State.INVESTIGATING, body="Tax filing is down.", by=None
+            )
+            print(
+                f"publish (update + {args.subscribers} outbox rows, one transaction): "
+                f"{time.perf_counter() - started:.2f} s"
+            )
 
         results = {}
         for dispatchers in (1, 2):
             with app.app_context():
-                db.session.execute(text("UPDATE notifications SET status='pending', attempts=0, "
-                                        "sent_at=NULL, next_attempt_at=now() - interval '1 minute'"))
+                db.session.execute(
+                    text(
+                        "UPDATE notifications SET status='pending', attempts=0, "
+                        "sent_at=NULL, next_attempt_at=now() - interval '1 minute'"
+                    )
+                )
                 db.session.commit()
             before = int(count_file.read_text()) if count_file.exists() else 0
-            command = [sys.executable, "-m", "statuspage.cli", "dispatch", "--until-empty",
-                       "--batch", str(args.batch)]
+            command = [
+                sys.executable,
+                "-m",
+                "statuspage.cli",
+                "dispatch",
+                "--until-empty",
+                "--batch",
+                str(args.batch),
+            ]
             started = time.perf_counter()
-            processes = [subprocess.Popen(command, env=env, stdout=subprocess.PIPE, text=True)
-                         for _ in range(dispatchers)]
+            processes = [
+                subprocess.Popen(command, env=env, stdout=subprocess.PIPE, text=True)
+                for _ in range(dispatchers)
+            ]
             outputs = [p.communicate()[0].strip() for p in processes]
             elapsed = time.perf_counter() - started
             time.sleep(1)
             with app.app_context():
-                sent = db.session.execute(text("SELECT count(*) FROM notifications WHERE status='sent'")).scalar()
+                sent = db.session.execute(
+                    text("SELECT count(*) FROM notifications WHERE status='sent'")
+                ).scalar()
             results[dispatchers] = (sent, elapsed)
-            print(f"{dispatchers} dispatcher(s): {sent} sent in {elapsed:.1f} s = "
-                  f"{sent / elapsed:.0f} messages/s  {outputs}")
+            print(
+                f"{dispatchers} dispatcher(s): {sent} sent in {elapsed:.1f} s = "
+                f"{sent / elapsed:.0f} messages/s  {outputs}"
+            )
         print("sink received (cumulative, counted every 1000):", count_file.read_text())
     finally:
         sink.send_signal(signal.SIGINT)

@@ -1,6 +1,6 @@
 """A counting SMTP sink for benchmarks (aiosmtpd): accepts every message, keeps only a count.
 
-    python bench/smtp_sink.py PORT COUNT_FILE
+python bench/smtp_sink.py PORT COUNT_FILE
 """
 
 import asyncio

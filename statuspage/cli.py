@@ -204,7 +204,9 @@ def dispatch_command(until_empty: bool, batch: int) -> None:
     from .subscriptions import outbox
 
     run = outbox.dispatch_until_empty(batch) if until_empty else outbox.dispatch(batch_size=batch)
-    click.echo(f"claimed {run.claimed}, sent {run.sent}, retried {run.retried}, failed {run.failed}")
+    click.echo(
+        f"claimed {run.claimed}, sent {run.sent}, retried {run.retried}, failed {run.failed}"
+    )
 
 
 @click.command("worker")

@@ -29,9 +29,7 @@ OUTBOX_ROWS = 100
 def subscriptions():
     require_site_admin()
     counts = subscriber_counts()
-    confirmed = db.session.scalar(
-        select(func.count()).where(Subscriber.confirmed_at.is_not(None))
-    )
+    confirmed = db.session.scalar(select(func.count()).where(Subscriber.confirmed_at.is_not(None)))
     waiting = db.session.scalar(select(func.count()).where(Subscriber.confirmed_at.is_(None)))
     return render_template(
         "admin/subscriptions.html",

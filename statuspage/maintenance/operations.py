@@ -42,7 +42,9 @@ def save_window(
     now = clock.now()
     if window is None:
         if ends_at <= now:
-            raise MaintenanceError("The window has already ended; plan one in the future.", "ends_at")
+            raise MaintenanceError(
+                "The window has already ended; plan one in the future.", "ends_at"
+            )
         window = MaintenanceWindow(created_at=now, sequence=0, status=WindowStatus.SCHEDULED.value)
         db.session.add(window)
         action = "maintenance_planned"

@@ -111,16 +111,21 @@ def unsubscribe(subscriber: Subscriber) -> None:
 
 def _set_choice(subscriber: Subscriber, choice: Choice) -> None:
     subscriber.everything = choice.everything
-    subscriber.scopes = [] if choice.everything else [
-        SubscriberScope(agency_id=agency_id) for agency_id in sorted(choice.agency_ids)
-    ] + [SubscriberScope(service_id=service_id) for service_id in sorted(choice.service_ids)]
+    subscriber.scopes = (
+        []
+        if choice.everything
+        else [SubscriberScope(agency_id=agency_id) for agency_id in sorted(choice.agency_ids)]
+        + [SubscriberScope(service_id=service_id) for service_id in sorted(choice.service_ids)]
+    )
 
 
 # --- the outbox --------------------------------------------------------------------------------
 
 
 def _insert():
-    return postgresql.insert if db.session.get_bind().dialect.name == "postgresql" else sqlite.insert
+    return (
+        postgresql.insert if db.session.get_bind().dialect.name == "postgresql" else sqlite.insert
+    )
 
 
 def enqueue_personal(subscriber: Subscriber, event: str) -> None:
@@ -183,7 +188,9 @@ def _fan_out(event: str, event_key: str, agency_id: int, service_ids: list[int],
         (literal("webhook:") + cast(Webhook.id, String)).label("recipient_key"),
         Webhook.id.label("webhook_id"),
         *(value.label(name) for name, value in constants.items()),
-    ).where(Webhook.active.is_(True), or_(Webhook.agency_id.is_(None), Webhook.agency_id == agency_id))
+    ).where(
+        Webhook.active.is_(True), or_(Webhook.agency_id.is_(None), Webhook.agency_id == agency_id)
+    )
     columns = ["channel", "recipient_key", "webhook_id", *constants]
     db.session.execute(insert(Notification).from_select(columns, webhooks).on_conflict_do_nothing())
 

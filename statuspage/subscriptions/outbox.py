@@ -234,7 +234,9 @@ def post_webhook(url: str, secret: str, body: bytes, now: datetime) -> None:
             raise urllib.error.HTTPError(url, response.status, "not a 2xx answer", None, None)
 
 
-def _record_failure(connection, row: Row, error: Exception, now: datetime, run: DispatchRun) -> None:
+def _record_failure(
+    connection, row: Row, error: Exception, now: datetime, run: DispatchRun
+) -> None:
     attempts = row.attempts + 1
     message = f"{type(error).__name__}: {error}"[:2000]
     if isinstance(error, (EventGone, SubscriptionError)) or attempts >= MAX_ATTEMPTS:
@@ -254,4 +256,3 @@ def retry(notification: Notification) -> None:
     notification.next_attempt_at = clock.now()
     notification.attempts = 0
     db.session.commit()
-

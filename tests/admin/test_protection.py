@@ -130,8 +130,13 @@ def test_a_viewer_can_read_but_not_publish(client, app):
 @pytest.mark.parametrize(
     "path",
     [
-        "/admin/templates", "/admin/templates/p1_initial", "/admin/jargon", "/admin/audit",
-        "/admin/subscriptions", "/admin/outbox", "/admin/webhooks",
+        "/admin/templates",
+        "/admin/templates/p1_initial",
+        "/admin/jargon",
+        "/admin/audit",
+        "/admin/subscriptions",
+        "/admin/outbox",
+        "/admin/webhooks",
     ],
 )
 def test_site_administration_pages_are_refused_to_a_lead(client, setting, path):
@@ -152,8 +157,13 @@ def test_maintenance_of_another_agency_is_refused(client, setting):
 
     theirs = db.session.scalars(db.select(Service)).first()
     window = save_window(
-        None, title="Upgrade", description="", starts_at=clock.now() + timedelta(days=1),
-        ends_at=clock.now() + timedelta(days=1, hours=2), services=[theirs], by=None,
+        None,
+        title="Upgrade",
+        description="",
+        starts_at=clock.now() + timedelta(days=1),
+        ends_at=clock.now() + timedelta(days=1, hours=2),
+        services=[theirs],
+        by=None,
     )
     login(client, setting["lead"])
     assert client.get(f"/admin/maintenance/{window.id}").status_code == 403

@@ -28,7 +28,9 @@ def catalog(app, pinned_now):
 
 
 def link(message, pattern: str) -> str:
-    return re.search(rf"https://status\.example\.gov({pattern})", message.get_body(("plain",)).get_content()).group(1)
+    return re.search(
+        rf"https://status\.example\.gov({pattern})", message.get_body(("plain",)).get_content()
+    ).group(1)
 
 
 def subscribe(client, smtp, email: str, **choice) -> None:
@@ -49,8 +51,13 @@ def test_a_subscriber_hears_about_their_services_only(client, smtp, catalog):
     smtp.messages.clear()
 
     incident = make_incident({catalog["filing"]: Impact.MAJOR_OUTAGE}, priority=1, updates=())
-    publish_update(incident, status=State.INVESTIGATING, body="Filing is **down**.",
-                   workaround="File on paper.", by=None)
+    publish_update(
+        incident,
+        status=State.INVESTIGATING,
+        body="Filing is **down**.",
+        workaround="File on paper.",
+        by=None,
+    )
     assert outbox.dispatch().sent == 2
     assert sorted(m["To"] for m in smtp.messages) == ["all@example.com", "ann@example.com"]
 
@@ -87,7 +94,10 @@ def test_the_same_answer_whether_or_not_the_address_is_known(client, smtp, catal
     subscribe(client, smtp, "ann@example.com", everything="y")
     first = client.post("/subscribe", data={"email": "new@example.com", "everything": "y"})
     again = client.post("/subscribe", data={"email": "ann@example.com", "everything": "y"})
-    assert (first.status_code, first.headers["Location"]) == (again.status_code, again.headers["Location"])
+    assert (first.status_code, first.headers["Location"]) == (
+        again.status_code,
+        again.headers["Location"],
+    )
     outbox.dispatch()
     subjects = {m["To"]: m["Subject"] for m in smtp.messages[-2:]}
     assert subjects == {
@@ -104,10 +114,17 @@ def test_the_same_answer_whether_or_not_the_address_is_known(client, smtp, catal
         ("", "Enter your email address."),
     ],
 )
-def test_bad_addresses_are_explained_and_the_form_keeps_the_choices(client, catalog, email, message):
-    response = client.post("/subscribe", data={"email": email, "services": [str(catalog["filing"].id)]})
+def test_bad_addresses_are_explained_and_the_form_keeps_the_choices(
+    client, catalog, email, message
+):
+    response = client.post(
+        "/subscribe", data={"email": email, "services": [str(catalog["filing"].id)]}
+    )
     assert response.status_code == 400 and message in response.text
-    assert re.search(rf'value="{catalog["filing"].id}" id="service-{catalog["filing"].id}" checked', response.text)
+    assert re.search(
+        rf'value="{catalog["filing"].id}" id="service-{catalog["filing"].id}" checked',
+        response.text,
+    )
     assert db.session.scalar(select(func.count()).select_from(Subscriber)) == 0
 
 
@@ -131,10 +148,16 @@ def test_an_expired_or_tampered_confirmation_link_is_refused(client, smtp, catal
     assert db.session.scalars(select(Subscriber.confirmed_at)).one() is None
 
 
-def test_the_manage_page_changes_choices_and_one_click_unsubscribe_deletes_the_address(client, smtp, catalog):
+def test_the_manage_page_changes_choices_and_one_click_unsubscribe_deletes_the_address(
+    client, smtp, catalog
+):
     subscribe(client, smtp, "ann@example.com", everything="y")
-    publish_update(make_incident([catalog["filing"]], priority=1, updates=()),
-                   status=State.INVESTIGATING, body="Down.", by=None)
+    publish_update(
+        make_incident([catalog["filing"]], priority=1, updates=()),
+        status=State.INVESTIGATING,
+        body="Down.",
+        by=None,
+    )
     outbox.dispatch()
     message = smtp.messages[-1]
     manage = link(message, r"/subscriptions/[^\s]+")
@@ -158,8 +181,12 @@ def test_the_manage_page_changes_choices_and_one_click_unsubscribe_deletes_the_a
 class TestOneClickWithCsrfOn:
     @pytest.fixture
     def app_config(self, smtp):
-        return {"MAIL_SERVER": "127.0.0.1", "MAIL_PORT": smtp.port, "WTF_CSRF_ENABLED": True,
-                "SITE_URL": "https://status.example.gov"}
+        return {
+            "MAIL_SERVER": "127.0.0.1",
+            "MAIL_PORT": smtp.port,
+            "WTF_CSRF_ENABLED": True,
+            "SITE_URL": "https://status.example.gov",
+        }
 
     def test_mail_clients_can_unsubscribe_without_a_form_token(self, client, smtp, catalog, app):
         from statuspage.subscriptions.operations import Choice, request_subscription
@@ -172,8 +199,11 @@ class TestOneClickWithCsrfOn:
         from statuspage.subscriptions.tokens import manage_token
 
         token = manage_token(subscriber.id, subscriber.email)
-        response = client.post(f"/unsubscribe/{token}", data="List-Unsubscribe=One-Click",
-                               content_type="application/x-www-form-urlencoded")
+        response = client.post(
+            f"/unsubscribe/{token}",
+            data="List-Unsubscribe=One-Click",
+            content_type="application/x-www-form-urlencoded",
+        )
         assert response.status_code == 200
         assert db.session.scalar(select(func.count()).select_from(Subscriber)) == 0
 
@@ -181,15 +211,25 @@ class TestOneClickWithCsrfOn:
 class TestRateLimits:
     @pytest.fixture
     def app_config(self, smtp):
-        return {"MAIL_SERVER": "127.0.0.1", "MAIL_PORT": smtp.port,
-                "SUBSCRIBE_LIMIT_PER_ADDRESS": "3 per hour", "SUBSCRIBE_LIMIT_PER_CLIENT": "5 per hour"}
+        return {
+            "MAIL_SERVER": "127.0.0.1",
+            "MAIL_PORT": smtp.port,
+            "SUBSCRIBE_LIMIT_PER_ADDRESS": "3 per hour",
+            "SUBSCRIBE_LIMIT_PER_CLIENT": "5 per hour",
+        }
 
     def test_one_address_cannot_be_flooded(self, client, catalog):
         for n in range(3):
-            client.post("/subscribe", data={"email": "ann@example.com", "everything": "y"},
-                        environ_base={"REMOTE_ADDR": f"198.51.100.{n}"})
-        response = client.post("/subscribe", data={"email": "ann@example.com", "everything": "y"},
-                               environ_base={"REMOTE_ADDR": "198.51.100.9"})
+            client.post(
+                "/subscribe",
+                data={"email": "ann@example.com", "everything": "y"},
+                environ_base={"REMOTE_ADDR": f"198.51.100.{n}"},
+            )
+        response = client.post(
+            "/subscribe",
+            data={"email": "ann@example.com", "everything": "y"},
+            environ_base={"REMOTE_ADDR": "198.51.100.9"},
+        )
         assert response.status_code == 429
         assert "Too many subscription requests" in response.text
         assert 'value="ann@example.com"' in response.text
@@ -197,4 +237,60 @@ class TestRateLimits:
     def test_one_client_cannot_flood(self, client, catalog):
         for n in range(5):
             client.post("/subscribe", data={"email": f"x{n}@example.com", "everything": "y"})
-        assert client.post("/subscribe", data={"email": "y@example.com", "everything": "y"}).status_code == 429
+        assert (
+            client.post(
+                "/subscribe", data={"email": "y@example.com", "everything": "y"}
+            ).status_code
+            == 429
+        )
+
+
+def test_a_line_break_in_a_title_cannot_inject_headers(client, smtp, catalog):
+    subscribe(client, smtp, "ann@example.com", everything="y")
+    smtp.messages.clear()
+    incident = make_incident(
+        [catalog["filing"]],
+        priority=1,
+        updates=(),
+        title="Filing down\r\nBcc: attacker@example.com",
+    )
+    publish_update(incident, status=State.INVESTIGATING, body="Down.", by=None)
+    assert outbox.dispatch().sent == 1
+    (message,) = smtp.messages
+    assert message["Bcc"] is None
+    assert (
+        message["Subject"]
+        == "Investigating: Filing down Bcc: attacker@example.com (Department of Revenue)"
+    )
+
+
+class TestRateLimitsInRedis:
+    """With RATELIMIT_STORAGE_URI set, processes share the limits through Redis."""
+
+    @pytest.fixture
+    def app_config(self, smtp):
+        return {
+            "MAIL_SERVER": "127.0.0.1",
+            "MAIL_PORT": smtp.port,
+            "RATELIMIT_STORAGE_URI": "redis://127.0.0.1:6379/15",
+            "SUBSCRIBE_LIMIT_PER_ADDRESS": "2 per hour",
+        }
+
+    def test_limits_are_kept_in_redis(self, client, catalog):
+        import redis
+
+        try:
+            for _ in range(2):
+                client.post("/subscribe", data={"email": "ann@example.com", "everything": "y"})
+            assert (
+                client.post(
+                    "/subscribe", data={"email": "ann@example.com", "everything": "y"}
+                ).status_code
+                == 429
+            )
+            keys = redis.Redis(host="127.0.0.1", port=6379, db=15).keys("*address:ann@example.com*")
+            assert keys
+        finally:  # leave Redis as we found it
+            server = redis.Redis(host="127.0.0.1", port=6379, db=15)
+            for key in server.scan_iter("*public.subscribe*"):
+                server.delete(key)

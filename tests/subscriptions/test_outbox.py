@@ -27,7 +27,10 @@ def add_subscribers(service, count: int) -> None:
     now = clock.now()
     db.session.add_all(
         Subscriber(
-            email=f"person{n}@example.com", everything=False, confirmed_at=now, created_at=now,
+            email=f"person{n}@example.com",
+            everything=False,
+            confirmed_at=now,
+            created_at=now,
             scopes=[SubscriberScope(service_id=service.id)],
         )
         for n in range(count)
@@ -36,7 +39,11 @@ def add_subscribers(service, count: int) -> None:
 
 
 def statuses() -> dict[str, int]:
-    return dict(db.session.execute(select(Notification.status, func.count()).group_by(Notification.status)).all())
+    return dict(
+        db.session.execute(
+            select(Notification.status, func.count()).group_by(Notification.status)
+        ).all()
+    )
 
 
 def test_publishing_writes_the_notifications_in_the_same_transaction(service, monkeypatch):
@@ -70,10 +77,16 @@ def test_each_subscriber_gets_each_update_once(service, smtp):
     assert len({(m["To"], m["Subject"]) for m in smtp.messages}) == 10
 
 
-def test_a_refused_message_is_retried_with_backoff_then_fails_with_its_error(service, smtp, pinned_now):
+def test_a_refused_message_is_retried_with_backoff_then_fails_with_its_error(
+    service, smtp, pinned_now
+):
     add_subscribers(service, 1)
-    publish_update(make_incident([service], priority=1, updates=()), status=State.INVESTIGATING,
-                   body="Down.", by=None)
+    publish_update(
+        make_incident([service], priority=1, updates=()),
+        status=State.INVESTIGATING,
+        body="Down.",
+        by=None,
+    )
     smtp.refuse_with = "451 4.7.1 Greylisted, try later"
     run = outbox.dispatch(pinned_now)
     assert (run.sent, run.retried) == (0, 1)
@@ -94,8 +107,12 @@ def test_a_refused_message_is_retried_with_backoff_then_fails_with_its_error(ser
 
 def test_an_smtp_server_that_is_down_loses_nothing(service, smtp, app, pinned_now):
     add_subscribers(service, 2)
-    publish_update(make_incident([service], priority=1, updates=()), status=State.INVESTIGATING,
-                   body="Down.", by=None)
+    publish_update(
+        make_incident([service], priority=1, updates=()),
+        status=State.INVESTIGATING,
+        body="Down.",
+        by=None,
+    )
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
         closed_port = probe.getsockname()[1]
@@ -108,8 +125,12 @@ def test_an_smtp_server_that_is_down_loses_nothing(service, smtp, app, pinned_no
 
 def test_a_crash_mid_batch_loses_nothing(service, smtp, pinned_now):
     add_subscribers(service, 4)
-    publish_update(make_incident([service], priority=1, updates=()), status=State.INVESTIGATING,
-                   body="Down.", by=None)
+    publish_update(
+        make_incident([service], priority=1, updates=()),
+        status=State.INVESTIGATING,
+        body="Down.",
+        by=None,
+    )
     # A dispatcher claimed the batch, sent one message, then died.
     ids = outbox.claim(pinned_now, batch_size=10)
     db.session.execute(update(Notification).where(Notification.id == ids[0]).values(status="sent"))
@@ -119,16 +140,32 @@ def test_a_crash_mid_batch_loses_nothing(service, smtp, pinned_now):
     assert statuses() == {"sent": 4}
 
 
-def test_two_dispatcher_processes_share_the_work_and_send_each_message_once(service, smtp, migrated, tmp_path):
+def test_two_dispatcher_processes_share_the_work_and_send_each_message_once(
+    service, smtp, migrated, tmp_path
+):
     add_subscribers(service, 300)
-    publish_update(make_incident([service], priority=1, updates=()), status=State.INVESTIGATING,
-                   body="Down.", by=None)
+    publish_update(
+        make_incident([service], priority=1, updates=()),
+        status=State.INVESTIGATING,
+        body="Down.",
+        by=None,
+    )
     db.session.remove()
-    env = {**os.environ, "DATABASE_URL": migrated, "STATUSPAGE_INSTANCE_PATH": str(tmp_path),
-           "SECRET_KEY": "x" * 32, "MAIL_SERVER": "127.0.0.1", "MAIL_PORT": str(smtp.port)}
+    env = {
+        **os.environ,
+        "DATABASE_URL": migrated,
+        "STATUSPAGE_INSTANCE_PATH": str(tmp_path),
+        "SECRET_KEY": "x" * 32,
+        "MAIL_SERVER": "127.0.0.1",
+        "MAIL_PORT": str(smtp.port),
+    }
     command = [sys.executable, "-m", "statuspage.cli", "dispatch", "--until-empty", "--batch", "20"]
-    processes = [subprocess.Popen(command, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-                                  text=True) for _ in range(2)]
+    processes = [
+        subprocess.Popen(
+            command, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
+        )
+        for _ in range(2)
+    ]
     outputs = [p.communicate(timeout=300) for p in processes]
     assert [p.returncode for p in processes] == [0, 0], outputs
     recipients = [m["To"] for m in smtp.messages]
@@ -138,10 +175,18 @@ def test_two_dispatcher_processes_share_the_work_and_send_each_message_once(serv
 
 def test_the_admin_sees_failures_with_reasons_and_retries_one(client, service, smtp, pinned_now):
     add_subscribers(service, 1)
-    publish_update(make_incident([service], priority=1, updates=()), status=State.INVESTIGATING,
-                   body="Down.", by=None)
+    publish_update(
+        make_incident([service], priority=1, updates=()),
+        status=State.INVESTIGATING,
+        body="Down.",
+        by=None,
+    )
     row = db.session.scalars(select(Notification)).one()
-    row.status, row.attempts, row.last_error = "failed", 8, "SMTPRecipientsRefused: 550 no such user"
+    row.status, row.attempts, row.last_error = (
+        "failed",
+        8,
+        "SMTPRecipientsRefused: 550 no such user",
+    )
     db.session.commit()
     login(client, make_user(site_admin=True))
     page = client.get("/admin/outbox").text

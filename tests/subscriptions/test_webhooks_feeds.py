@@ -24,7 +24,9 @@ def catalog(app):
     return {
         "revenue": revenue,
         "filing": make_service(revenue, "Tax filing", "tax-filing"),
-        "permits": make_service(make_agency("Department of Roads", "roads"), "Road permits", "road-permits"),
+        "permits": make_service(
+            make_agency("Department of Roads", "roads"), "Road permits", "road-permits"
+        ),
     }
 
 
@@ -52,8 +54,12 @@ def test_a_non_2xx_answer_is_retried(catalog, webhook_receiver):
     webhook = add_webhook("Partner", webhook_receiver.url, None)
     webhook_receiver.secret = webhook.secret
     webhook_receiver.answer = 503
-    publish_update(make_incident([catalog["filing"]], priority=1, updates=()),
-                   status=State.INVESTIGATING, body="Down.", by=None)
+    publish_update(
+        make_incident([catalog["filing"]], priority=1, updates=()),
+        status=State.INVESTIGATING,
+        body="Down.",
+        by=None,
+    )
     assert outbox.dispatch().retried == 1
     row = db.session.scalars(select(Notification)).one()
     assert row.status == "pending" and "503" in row.last_error
@@ -82,22 +88,31 @@ def test_webhook_urls_must_be_public_http(app, url, message):
 def test_the_admin_adds_a_webhook_and_sees_a_refusal_explained(client, catalog, app):
     app.config["WEBHOOKS_ALLOW_PRIVATE"] = False
     login(client, make_user(site_admin=True))
-    response = client.post("/admin/webhooks", data={"name": "Partner", "url": "http://192.168.1.5/x", "agency": ""})
+    response = client.post(
+        "/admin/webhooks", data={"name": "Partner", "url": "http://192.168.1.5/x", "agency": ""}
+    )
     assert response.status_code == 400 and "private or local network" in response.text
     assert 'value="http://192.168.1.5/x"' in response.text
 
 
 FEEDS = [
-    ("/feed.rss", "application/rss+xml"), ("/feed.atom", "application/atom+xml"),
-    ("/agencies/revenue/feed.rss", "application/rss+xml"), ("/agencies/revenue/feed.atom", "application/atom+xml"),
-    ("/services/tax-filing/feed.rss", "application/rss+xml"), ("/services/tax-filing/feed.atom", "application/atom+xml"),
+    ("/feed.rss", "application/rss+xml"),
+    ("/feed.atom", "application/atom+xml"),
+    ("/agencies/revenue/feed.rss", "application/rss+xml"),
+    ("/agencies/revenue/feed.atom", "application/atom+xml"),
+    ("/services/tax-filing/feed.rss", "application/rss+xml"),
+    ("/services/tax-filing/feed.atom", "application/atom+xml"),
 ]
 
 
 @pytest.mark.parametrize(("path", "content_type"), FEEDS)
 def test_feeds_are_valid_with_one_entry_per_public_update(client, catalog, path, content_type):
-    incident = make_incident([catalog["filing"]], priority=1, title="Filing down & out",
-                             updates=(State.INVESTIGATING, State.RESOLVED))
+    incident = make_incident(
+        [catalog["filing"]],
+        priority=1,
+        title="Filing down & out",
+        updates=(State.INVESTIGATING, State.RESOLVED),
+    )
     make_incident([catalog["filing"]], priority=4, title="Private P4")
     make_incident([catalog["permits"]], priority=1, title="Roads incident")
     response = client.get(path)
@@ -120,20 +135,42 @@ def test_an_unknown_feed_is_a_404(client, catalog):
     assert client.get("/feed.json").status_code == 404
 
 
-def test_maintenance_is_notified_and_in_the_calendar_through_changes_and_cancellation(client, catalog, smtp):
+def test_maintenance_is_notified_and_in_the_calendar_through_changes_and_cancellation(
+    client, catalog, smtp
+):
     now = clock.now().replace(microsecond=0)
-    subscriber = Subscriber(email="ann@example.com", everything=False, confirmed_at=now, created_at=now,
-                            scopes=[SubscriberScope(service_id=catalog["filing"].id)])
+    subscriber = Subscriber(
+        email="ann@example.com",
+        everything=False,
+        confirmed_at=now,
+        created_at=now,
+        scopes=[SubscriberScope(service_id=catalog["filing"].id)],
+    )
     db.session.add(subscriber)
     db.session.commit()
     start = now + timedelta(days=2)
-    window = save_window(None, title="Database upgrade", description="Filing is off.",
-                         starts_at=start, ends_at=start + timedelta(hours=2),
-                         services=[catalog["filing"]], by=None)
-    save_window(window, title="Database upgrade", description="Filing is off, longer.",
-                starts_at=start, ends_at=start + timedelta(hours=3), services=[catalog["filing"]], by=None)
+    window = save_window(
+        None,
+        title="Database upgrade",
+        description="Filing is off.",
+        starts_at=start,
+        ends_at=start + timedelta(hours=2),
+        services=[catalog["filing"]],
+        by=None,
+    )
+    save_window(
+        window,
+        title="Database upgrade",
+        description="Filing is off, longer.",
+        starts_at=start,
+        ends_at=start + timedelta(hours=3),
+        services=[catalog["filing"]],
+        by=None,
+    )
     outbox.dispatch()
-    assert [m["Subject"] for m in smtp.messages] == ["Planned maintenance: Database upgrade (Department of Revenue)"] * 2
+    assert [m["Subject"] for m in smtp.messages] == [
+        "Planned maintenance: Database upgrade (Department of Revenue)"
+    ] * 2
 
     calendar = Calendar.from_ical(client.get("/maintenance.ics").data)
     (event,) = calendar.walk("VEVENT")
@@ -152,8 +189,15 @@ def test_maintenance_is_notified_and_in_the_calendar_through_changes_and_cancell
 
 def test_maintenance_form_refuses_an_end_before_the_start(client, catalog):
     login(client, make_user(catalog["revenue"]))
-    response = client.post("/admin/maintenance/new", data={
-        "title": "Upgrade", "services": [str(catalog["filing"].id)],
-        "starts_at": "2030-01-02T10:00", "ends_at": "2030-01-02T09:00", "description": "Kept"})
+    response = client.post(
+        "/admin/maintenance/new",
+        data={
+            "title": "Upgrade",
+            "services": [str(catalog["filing"].id)],
+            "starts_at": "2030-01-02T10:00",
+            "ends_at": "2030-01-02T09:00",
+            "description": "Kept",
+        },
+    )
     assert response.status_code == 400 and "The end must be after the start." in response.text
     assert "Kept</textarea>" in response.text
