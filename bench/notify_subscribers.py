@@ -114,7 +114,6 @@ def main() -> None:
                     )
                 )
                 db.session.commit()
-            before = int(count_file.read_text()) if count_file.exists() else 0
             command = [
                 sys.executable,
                 "-m",
