@@ -8,7 +8,6 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import selectinload
 
 from .. import clock
-from ..catalog.models import Agency, Service
 from ..catalog.queries import agencies_with_services
 from ..extensions import db
 from ..maintenance.models import MaintenanceWindow
@@ -20,7 +19,7 @@ from ..users.models import Role
 from . import admin
 from .communications import require_site_admin
 from .forms import ActionForm, MaintenanceForm, WebhookForm
-from .permissions import agency_ids_for
+from .permissions import agency_ids_for, services_for
 
 OUTBOX_ROWS = 100
 
@@ -119,18 +118,6 @@ def toggle_webhook(webhook_id: int):
 # --- planned maintenance -----------------------------------------------------------------------
 
 
-def _maintainable_services() -> list[Service]:
-    agency_ids = agency_ids_for(current_user, Role.COMMUNICATIONS_LEAD)
-    return list(
-        db.session.scalars(
-            select(Service)
-            .join(Agency)
-            .where(Service.agency_id.in_(agency_ids))
-            .order_by(Agency.display_order, Service.display_order)
-        )
-    )
-
-
 def _window_for(window_id: int) -> MaintenanceWindow:
     window = db.session.get(MaintenanceWindow, window_id) or abort(404)
     if not current_user.can(Role.COMMUNICATIONS_LEAD, window.agency_id):
@@ -151,7 +138,7 @@ def maintenance():
         "admin/maintenance.html",
         windows=windows,
         action_form=ActionForm(formdata=None),
-        can_plan=bool(_maintainable_services()),
+        can_plan=bool(services_for(current_user, Role.COMMUNICATIONS_LEAD)),
         now=clock.now(),
     )
 
@@ -159,7 +146,7 @@ def maintenance():
 @admin.route("/maintenance/new", methods=["GET", "POST"])
 @admin.route("/maintenance/<int:window_id>", methods=["GET", "POST"])
 def edit_maintenance(window_id: int | None = None):
-    services = _maintainable_services()
+    services = services_for(current_user, Role.COMMUNICATIONS_LEAD)
     if not services:
         abort(403)
     window = _window_for(window_id) if window_id else None

@@ -10,7 +10,7 @@ from sqlalchemy.orm import selectinload
 
 from .. import clock
 from ..audit import AuditEntry
-from ..catalog.models import Agency, Service
+from ..catalog.models import Agency
 from ..communications.plain_language import advise
 from ..communications.templates import all_templates, fill, jargon_list, template_by_key
 from ..extensions import db
@@ -51,7 +51,7 @@ from .forms import (
     UpdateForm,
     incident_form,
 )
-from .permissions import agency_ids_for, incident_for
+from .permissions import agency_ids_for, incident_for, services_for
 
 RECENT_LIMIT = 25
 UPDATE_FIELDS = (
@@ -100,21 +100,9 @@ def dashboard():
     )
 
 
-def _reportable_services() -> list[Service]:
-    agency_ids = agency_ids_for(current_user, Role.COMMUNICATIONS_LEAD)
-    return list(
-        db.session.scalars(
-            select(Service)
-            .join(Agency)
-            .where(Service.agency_id.in_(agency_ids))
-            .order_by(Agency.display_order, Service.display_order, Service.name)
-        )
-    )
-
-
 @admin.route("/incidents/new", methods=["GET", "POST"])
 def new_incident():
-    services = _reportable_services()
+    services = services_for(current_user, Role.COMMUNICATIONS_LEAD)
     if not services:
         abort(403)
     form = incident_form(services)

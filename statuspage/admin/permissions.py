@@ -6,7 +6,7 @@ from flask import abort
 from flask_login import current_user
 from sqlalchemy import select
 
-from ..catalog.models import Agency
+from ..catalog.models import Agency, Service
 from ..extensions import db
 from ..incidents.models import Incident
 from ..users.models import Role, User
@@ -31,3 +31,15 @@ def incident_for(ref: str, role: Role) -> Incident:
 def require(role: Role, agency_id: int) -> None:
     if not current_user.can(role, agency_id):
         abort(403)
+
+
+def services_for(user: User, role: Role) -> list[Service]:
+    """The services of every agency in which the user holds at least ``role``."""
+    return list(
+        db.session.scalars(
+            select(Service)
+            .join(Agency)
+            .where(Service.agency_id.in_(agency_ids_for(user, role)))
+            .order_by(Agency.display_order, Service.display_order, Service.name)
+        )
+    )

@@ -38,6 +38,11 @@ def add_subscribers(service, count: int) -> None:
     db.session.commit()
 
 
+def publish_p1_update(service):
+    publish_update(make_incident([service], priority=1, updates=()), status=State.INVESTIGATING,
+                   body="Down.", by=None)  # fmt: skip
+
+
 def statuses() -> dict[str, int]:
     return dict(
         db.session.execute(
