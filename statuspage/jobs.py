@@ -12,6 +12,7 @@ from .extensions import db
 from .incidents import reminders
 from .incidents.models import Incident, State
 from .incidents.operations import auto_close
+from .maintenance.operations import advance_windows
 from .policy import current_calendar, current_policy
 from .subscriptions import outbox
 
@@ -46,6 +47,11 @@ def run_auto_close(now: datetime | None = None) -> dict[str, int]:
     return outcomes
 
 
+def run_maintenance(now: datetime | None = None) -> dict[str, int]:
+    """Start and complete maintenance windows on time."""
+    return advance_windows(now or clock.now())
+
+
 def run_dispatcher(now: datetime | None = None) -> outbox.DispatchRun:
     """Send what the outbox holds, batch after batch, until nothing is due."""
     del now  # each batch reads the clock itself
@@ -57,5 +63,6 @@ def run_all(now: datetime | None = None) -> dict:
     return {
         "clock": run_deadline_clock(now),
         "auto_close": run_auto_close(now),
+        "maintenance": run_maintenance(now),
         "dispatch": run_dispatcher(now),
     }

@@ -43,6 +43,10 @@ def add_jobs(app: Flask, scheduler) -> None:
         seconds=DISPATCH_SECONDS, id="dispatcher", **options,
     )  # fmt: skip
     scheduler.add_job(
+        _in_app(app, jobs.run_maintenance), "interval",
+        seconds=app.config["JOB_INTERVAL_SECONDS"], id="maintenance", **options,
+    )  # fmt: skip
+    scheduler.add_job(
         _in_app(app, jobs.run_auto_close), "interval",
         minutes=AUTO_CLOSE_MINUTES, id="auto-close", **options,
     )  # fmt: skip

@@ -8,7 +8,9 @@ from datetime import datetime
 from sqlalchemy import Select, func, select
 from sqlalchemy.orm import selectinload
 
-from ..catalog.status import ServiceStatus, statuses_from_impacts
+from .. import clock
+from ..catalog.status import ServiceStatus, statuses_from_impacts, worst
+from ..maintenance.queries import under_maintenance
 from ..extensions import db
 from .models import AffectedService, Impact, Incident
 from .visibility import open_clause, public_clause
@@ -26,13 +28,19 @@ def _with_details(query: Select) -> Select:
 
 
 def service_statuses() -> dict[int, ServiceStatus]:
-    """Service id -> status for every service touched by an open public incident."""
+    """Service id -> status for every service touched by an open public incident or running
+    maintenance (an outage outranks maintenance)."""
     rows = db.session.execute(
         select(AffectedService.service_id, AffectedService.impact)
         .join(Incident)
         .where(public_clause(), open_clause())
     )
-    return statuses_from_impacts((service_id, Impact(impact)) for service_id, impact in rows)
+    statuses = statuses_from_impacts((service_id, Impact(impact)) for service_id, impact in rows)
+    for service_id in under_maintenance(clock.now()):
+        statuses[service_id] = worst(
+            (statuses.get(service_id, ServiceStatus.OPERATIONAL), ServiceStatus.UNDER_MAINTENANCE)
+        )
+    return statuses
 
 
 def open_public_incidents(*, agency_id: int | None = None, service_id: int | None = None):

@@ -76,3 +76,31 @@ def cancel_window(window: MaintenanceWindow, *, by: User | None) -> None:
     audit.record("maintenance_cancelled", actor=by, agency_id=window.agency_id, window=window.id)
     enqueue_maintenance(window)
     db.session.commit()
+
+
+def advance_windows(now: datetime) -> dict[str, int]:
+    """The scheduled job: start windows whose time has come and complete those that have ended.
+    Conditional updates make it safe when several processes run it."""
+    from sqlalchemy import update
+
+    started = db.session.execute(
+        update(MaintenanceWindow)
+        .where(
+            MaintenanceWindow.status == WindowStatus.SCHEDULED.value,
+            MaintenanceWindow.starts_at <= now,
+            MaintenanceWindow.ends_at > now,
+        )
+        .values(status=WindowStatus.IN_PROGRESS.value, updated_at=now)
+    ).rowcount
+    completed = db.session.execute(
+        update(MaintenanceWindow)
+        .where(
+            MaintenanceWindow.status.in_(
+                (WindowStatus.SCHEDULED.value, WindowStatus.IN_PROGRESS.value)
+            ),
+            MaintenanceWindow.ends_at <= now,
+        )
+        .values(status=WindowStatus.COMPLETED.value, updated_at=now)
+    ).rowcount
+    db.session.commit()
+    return {"started": started, "completed": completed}

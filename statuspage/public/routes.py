@@ -2,16 +2,18 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from flask import abort, jsonify, render_template, request
 from sqlalchemy import text
 
+from .. import clock
 from ..catalog.queries import agencies_with_services, agency_by_slug, service_by_slug
 from ..catalog.status import ServiceStatus, overall_banner
 from ..extensions import db
 from ..incidents import queries as incident_queries
 from ..incidents.references import is_reference
+from ..maintenance import queries as maintenance_queries
 from ..timefmt import site_zone
 from . import public
 from .forms import HistoryFilterForm
@@ -32,6 +34,19 @@ def index():
         statuses=statuses,
         banner=overall_banner(all_statuses),
         incidents=incident_queries.open_public_incidents(),
+        active_maintenance=maintenance_queries.active_windows(clock.now()),
+        upcoming_maintenance=maintenance_queries.upcoming_windows(clock.now()),
+    )
+
+
+@public.get("/maintenance")
+def maintenance():
+    now = clock.now()
+    return render_template(
+        "public/maintenance.html",
+        active=maintenance_queries.active_windows(now),
+        upcoming=maintenance_queries.upcoming_windows(now, ahead=timedelta(days=366)),
+        recent=maintenance_queries.recent_windows(now),
     )
 
 
