@@ -14,10 +14,18 @@ from tests.public.test_pages import service_status
 
 @pytest.fixture
 def window(app, pinned_now):
-    service = make_service(make_agency("Department of Revenue", "revenue"), "Tax filing", "tax-filing")
-    return save_window(None, title="Database upgrade", description="Filing will be off.",
-                       starts_at=pinned_now + timedelta(hours=2), ends_at=pinned_now + timedelta(hours=4),
-                       services=[service], by=None)
+    service = make_service(
+        make_agency("Department of Revenue", "revenue"), "Tax filing", "tax-filing"
+    )
+    return save_window(
+        None,
+        title="Database upgrade",
+        description="Filing will be off.",
+        starts_at=pinned_now + timedelta(hours=2),
+        ends_at=pinned_now + timedelta(hours=4),
+        services=[service],
+        by=None,
+    )
 
 
 def test_maintenance_is_announced_then_blue_then_over(client, window, pinned_now):

@@ -4,4 +4,4 @@ from flask import Blueprint
 
 public = Blueprint("public", __name__)
 
-from . import feeds, routes, subscriptions  # noqa: E402,F401
+from . import api, feeds, routes, subscriptions  # noqa: E402,F401

@@ -44,7 +44,9 @@ def test_incidents_created_at_the_same_moment_get_distinct_references(app, migra
     # Apps are built here, not in the threads: CPython 3.11 can fail ("AST constructor recursion
     # depth mismatch") when threads generate code at the same moment.
     worker_apps = [make_app(migrated) for _ in range(workers)]
-    make_incident([service], detected_at=datetime(2026, 11, 21, 9, tzinfo=UTC), updates=())  # warm-up
+    make_incident(
+        [service], detected_at=datetime(2026, 11, 21, 9, tzinfo=UTC), updates=()
+    )  # warm-up
     for worker_app in worker_apps:
         with worker_app.app_context():
             db.session.get(type(service), service_id)
@@ -64,7 +66,9 @@ def test_incidents_created_at_the_same_moment_get_distinct_references(app, migra
                 db.session.remove()
                 db.engine.dispose()
 
-    threads = [threading.Thread(target=create_one, args=(worker_app,)) for worker_app in worker_apps]
+    threads = [
+        threading.Thread(target=create_one, args=(worker_app,)) for worker_app in worker_apps
+    ]
     for thread in threads:
         thread.start()
     for thread in threads:
