@@ -12,6 +12,7 @@ from ..catalog.queries import agencies_with_services, agency_by_slug, service_by
 from ..catalog.status import ServiceStatus, overall_banner
 from ..extensions import db
 from ..incidents import queries as incident_queries
+from ..incidents.history import daily_history
 from ..incidents.references import is_reference
 from ..maintenance import queries as maintenance_queries
 from ..timefmt import site_zone
@@ -28,9 +29,13 @@ def index():
         for agency in agencies
         for service in agency.services
     ]
+    histories = daily_history(
+        [s.id for a in agencies for s in a.services], clock.now(), site_zone()
+    )
     return render_template(
         "public/index.html",
         agencies=agencies,
+        histories=histories,
         statuses=statuses,
         banner=overall_banner(all_statuses),
         incidents=incident_queries.open_public_incidents(),
@@ -73,6 +78,7 @@ def service(slug: str):
     return render_template(
         "public/service.html",
         service=found,
+        history=daily_history([found.id], clock.now(), site_zone())[found.id],
         status=status,
         incidents=incident_queries.open_public_incidents(service_id=found.id),
         recent=incident_queries.recent_public_incidents(service_id=found.id),
