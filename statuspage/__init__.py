@@ -17,7 +17,7 @@ from werkzeug.middleware.proxy_fix import ProxyFix
 
 from . import clock
 from .config import Config, from_environment
-from .extensions import csrf, db, limiter, login_manager, migrate
+from .extensions import compress, csrf, db, limiter, login_manager, migrate
 from .policy import BusinessCalendar, load_policy
 from .schema import MIGRATIONS_DIR, check_schema_current
 
@@ -84,6 +84,7 @@ def create_app(test_config: dict | None = None, *, for_cli: bool = False) -> Fla
     login_manager.init_app(app)
     csrf.init_app(app)
     limiter.init_app(app)
+    compress.init_app(app)
 
     from . import models  # noqa: F401  (register every table with the metadata)
     from .admin import admin

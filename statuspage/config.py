@@ -47,6 +47,25 @@ class Config:
     SCHEDULER_ENABLED = True
     JOB_INTERVAL_SECONDS = 30
 
+    # Text is sent compressed (brotli or gzip) to the browsers that accept it.
+    COMPRESS_ALGORITHM = ["br", "gzip"]
+    # Streamed responses (static files) are left to the proxy: compressing them here leaks files.
+    COMPRESS_STREAMS = False
+    COMPRESS_MIMETYPES = [
+        "text/html",
+        "text/css",
+        "text/plain",
+        "text/calendar",
+        "application/json",
+        "application/javascript",
+        "text/javascript",
+        "application/rss+xml",
+        "application/atom+xml",
+    ]
+    # Public pages: a CDN or browser may keep them briefly, and serve stale copies while it
+    # revalidates or while the site is down.
+    PUBLIC_CACHE_CONTROL = "public, max-age=30, stale-while-revalidate=60, stale-if-error=86400"
+
     RATELIMIT_STORAGE_URI = "memory://"
     RATELIMIT_KEY_PREFIX = "statuspage"
     SUBSCRIBE_LIMIT_PER_CLIENT = "20 per hour"

@@ -1,5 +1,6 @@
 """Extension singletons, initialised inside the app factory."""
 
+from flask_compress import Compress
 from flask_limiter import Limiter
 from flask_limiter.util import get_remote_address
 from flask_login import LoginManager
@@ -30,3 +31,4 @@ csrf = CSRFProtect()
 # Memory by default; RATELIMIT_STORAGE_URI (e.g. redis://127.0.0.1:6379/0) shares limits between
 # processes. Only the views that ask for a limit have one.
 limiter = Limiter(key_func=get_remote_address, default_limits=[])
+compress = Compress()

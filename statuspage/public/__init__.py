@@ -1,7 +1,30 @@
 """The public site: what citizens see. Read-only, no JavaScript needed."""
 
-from flask import Blueprint
+from flask import Blueprint, current_app, request
 
 public = Blueprint("public", __name__)
+
+# Pages without forms that anyone may cache; the rest (subscribe, manage) stay private.
+CACHEABLE = {
+    "public.index", "public.agency", "public.service", "public.incident", "public.history",
+    "public.maintenance", "public.feed", "public.agency_feed", "public.service_feed",
+    "public.maintenance_calendar", "public.api_summary", "public.api_status",
+    "public.api_components", "public.api_incidents", "public.api_unresolved_incidents",
+    "public.api_maintenances", "public.api_upcoming_maintenances", "public.api_active_maintenances",
+}  # fmt: skip
+
+
+@public.after_request
+def cache_headers(response):
+    """ETag and 304 answers for the public pages, with Cache-Control a CDN can honour."""
+    if request.endpoint not in CACHEABLE or request.method not in ("GET", "HEAD"):
+        response.headers.setdefault("Cache-Control", "private, no-store")
+        return response
+    if response.status_code == 200 and not response.is_streamed:
+        response.headers["Cache-Control"] = current_app.config["PUBLIC_CACHE_CONTROL"]
+        response.add_etag()
+        response.make_conditional(request)
+    return response
+
 
 from . import api, feeds, routes, subscriptions  # noqa: E402,F401
