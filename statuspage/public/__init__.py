@@ -11,6 +11,7 @@ CACHEABLE = {
     "public.maintenance_calendar", "public.api_summary", "public.api_status",
     "public.api_components", "public.api_incidents", "public.api_unresolved_incidents",
     "public.api_maintenances", "public.api_upcoming_maintenances", "public.api_active_maintenances",
+    "public.embed_script", "public.embed_frame",
 }  # fmt: skip
 
 
@@ -27,4 +28,4 @@ def cache_headers(response):
     return response
 
 
-from . import api, feeds, routes, subscriptions  # noqa: E402,F401
+from . import api, embed, feeds, routes, subscriptions  # noqa: E402,F401

@@ -86,3 +86,15 @@ def test_a_lead_logs_an_incident_and_the_public_page_follows(page, live_server):
     assert page.get_by_role("link", name="Driver license renewal unavailable").is_visible()
     page.goto(base + f"/incidents/{ref}")
     assert page.locator("strong", has_text="fixing").is_visible()
+
+
+def test_an_agency_website_shows_the_embedded_banner(page, live_server):
+    url = live_server["url"]
+    page.set_content(
+        f'<main><p>Agency home page</p><script src="{url}/embed/revenue.js"></script></main>'
+    )
+    page.wait_for_selector("[role=status]")
+    banner = page.locator("[role=status]").inner_text()
+    assert "A service has a problem" in banner or "services have problems" in banner
+    assert "Some people cannot upload supporting documents" in banner
+    assert page.context.cookies() == []

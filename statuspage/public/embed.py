@@ -1,0 +1,46 @@
+"""The embeddable banner for agency websites: a tiny script, or an iframe for pages without
+JavaScript. No cookies, no requests to anyone else: the script carries its own data."""
+
+from __future__ import annotations
+
+from flask import Response, abort, render_template, url_for
+
+from ..catalog.queries import agency_by_slug
+from ..incidents import queries as incident_queries
+from . import public
+
+
+def _notices(slug: str) -> tuple[object, list[dict]]:
+    agency = agency_by_slug(slug) or abort(404)
+    incidents = incident_queries.open_public_incidents(agency_id=agency.id)
+    return agency, [
+        {
+            "title": incident.title,
+            "status": incident.state_enum.label,
+            "url": url_for("public.incident", ref=incident.ref, _external=True),
+        }
+        for incident in incidents
+    ]
+
+
+@public.get("/embed/<slug>.js")
+def embed_script(slug: str):
+    agency, notices = _notices(slug)
+    script = render_template(
+        "public/embed.js",
+        notices=notices,
+        status_url=url_for("public.agency", slug=agency.slug, _external=True),
+    )
+    return Response(script, content_type="text/javascript; charset=utf-8")
+
+
+@public.get("/embed/<slug>")
+def embed_frame(slug: str):
+    agency, notices = _notices(slug)
+    response = Response(render_template("public/embed.html", agency=agency, notices=notices))
+    # This page is made to be framed by agency websites.
+    response.headers["Content-Security-Policy"] = (
+        "default-src 'none'; style-src 'unsafe-inline'; frame-ancestors *; base-uri 'none'"
+    )
+    response.headers["X-Frame-Options"] = "ALLOWALL"
+    return response
