@@ -52,9 +52,9 @@ def run_maintenance(now: datetime | None = None) -> dict[str, int]:
     return advance_windows(now or clock.now())
 
 
-def run_dispatcher(now: datetime | None = None) -> outbox.DispatchRun:
-    """Send what the outbox holds, batch after batch, until nothing is due."""
-    del now  # each batch reads the clock itself
+def run_dispatcher() -> outbox.DispatchRun:
+    """Send what the outbox holds, batch after batch, until nothing is due (each batch reads
+    the clock itself)."""
     return outbox.dispatch_until_empty()
 
 
@@ -64,5 +64,5 @@ def run_all(now: datetime | None = None) -> dict:
         "clock": run_deadline_clock(now),
         "auto_close": run_auto_close(now),
         "maintenance": run_maintenance(now),
-        "dispatch": run_dispatcher(now),
+        "dispatch": run_dispatcher(),
     }

@@ -33,23 +33,18 @@ def _in_app(app: Flask, job):
 
 
 def add_jobs(app: Flask, scheduler) -> None:
-    options = {"coalesce": True, "max_instances": 1, "replace_existing": True}
-    scheduler.add_job(
-        _in_app(app, jobs.run_deadline_clock), "interval",
-        seconds=app.config["JOB_INTERVAL_SECONDS"], id="deadline-clock", **options,
-    )  # fmt: skip
-    scheduler.add_job(
-        _in_app(app, jobs.run_dispatcher), "interval",
-        seconds=DISPATCH_SECONDS, id="dispatcher", **options,
-    )  # fmt: skip
-    scheduler.add_job(
-        _in_app(app, jobs.run_maintenance), "interval",
-        seconds=app.config["JOB_INTERVAL_SECONDS"], id="maintenance", **options,
-    )  # fmt: skip
-    scheduler.add_job(
-        _in_app(app, jobs.run_auto_close), "interval",
-        minutes=AUTO_CLOSE_MINUTES, id="auto-close", **options,
-    )  # fmt: skip
+    every = app.config["JOB_INTERVAL_SECONDS"]
+    schedule = (  # (job, seconds between runs)
+        (jobs.run_deadline_clock, every),
+        (jobs.run_dispatcher, DISPATCH_SECONDS),
+        (jobs.run_maintenance, every),
+        (jobs.run_auto_close, AUTO_CLOSE_MINUTES * 60),
+    )
+    for job, seconds in schedule:
+        scheduler.add_job(
+            _in_app(app, job), "interval", seconds=seconds, id=job.__name__,
+            coalesce=True, max_instances=1, replace_existing=True,
+        )  # fmt: skip
 
 
 def start_in_background(app: Flask) -> BackgroundScheduler:

@@ -114,11 +114,6 @@ def pinned_now():
         yield NOW
 
 
-@pytest.fixture
-def is_postgres(migrated) -> bool:
-    return migrated.startswith("postgresql")
-
-
 class SmtpSink:
     """A real SMTP server on 127.0.0.1 that keeps what it receives (aiosmtpd)."""
 

@@ -58,12 +58,18 @@ def subscribe():
     agencies = agencies_with_services()
     form = _with_choices(SubscribeForm(), agencies)
     if form.validate_on_submit():
-        try:
+        # Say everything that is wrong at once: the address and the choice are checked apart.
+        problems = []
+        for check in (lambda: normalise_address(form.email.data), _choice(form).check):
+            try:
+                check()
+            except SubscriptionError as error:
+                problems.append(error)
+        if not problems:
             request_subscription(form.email.data, _choice(form))
-        except SubscriptionError as error:
-            form.add_error(error.field, error.message)
-        else:
             return redirect(url_for("public.check_your_email"))
+        for error in problems:
+            form.add_error(error.field, error.message)
     status = 400 if form.is_submitted() else 200
     return render_template("public/subscribe.html", form=form, agencies=agencies), status
 

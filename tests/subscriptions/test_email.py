@@ -128,6 +128,13 @@ def test_bad_addresses_are_explained_and_the_form_keeps_the_choices(
     assert db.session.scalar(select(func.count()).select_from(Subscriber)) == 0
 
 
+def test_a_bad_address_and_no_choice_are_both_explained(client, catalog):
+    response = client.post("/subscribe", data={"email": "nope"})
+    assert response.status_code == 400
+    assert "Enter an email address in the right format" in response.text
+    assert "Choose everything, or at least one agency or service." in response.text
+
+
 def test_a_choice_is_needed(client, catalog):
     response = client.post("/subscribe", data={"email": "ann@example.com"})
     assert response.status_code == 400

@@ -86,12 +86,7 @@ def test_a_refused_message_is_retried_with_backoff_then_fails_with_its_error(
     service, smtp, pinned_now
 ):
     add_subscribers(service, 1)
-    publish_update(
-        make_incident([service], priority=1, updates=()),
-        status=State.INVESTIGATING,
-        body="Down.",
-        by=None,
-    )
+    publish_p1_update(service)
     smtp.refuse_with = "451 4.7.1 Greylisted, try later"
     run = outbox.dispatch(pinned_now)
     assert (run.sent, run.retried) == (0, 1)
@@ -112,12 +107,7 @@ def test_a_refused_message_is_retried_with_backoff_then_fails_with_its_error(
 
 def test_an_smtp_server_that_is_down_loses_nothing(service, smtp, app, pinned_now):
     add_subscribers(service, 2)
-    publish_update(
-        make_incident([service], priority=1, updates=()),
-        status=State.INVESTIGATING,
-        body="Down.",
-        by=None,
-    )
+    publish_p1_update(service)
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
         closed_port = probe.getsockname()[1]
@@ -130,12 +120,7 @@ def test_an_smtp_server_that_is_down_loses_nothing(service, smtp, app, pinned_no
 
 def test_a_crash_mid_batch_loses_nothing(service, smtp, pinned_now):
     add_subscribers(service, 4)
-    publish_update(
-        make_incident([service], priority=1, updates=()),
-        status=State.INVESTIGATING,
-        body="Down.",
-        by=None,
-    )
+    publish_p1_update(service)
     # A dispatcher claimed the batch, sent one message, then died.
     ids = outbox.claim(pinned_now, batch_size=10)
     db.session.execute(update(Notification).where(Notification.id == ids[0]).values(status="sent"))
@@ -149,12 +134,7 @@ def test_two_dispatcher_processes_share_the_work_and_send_each_message_once(
     service, smtp, migrated, tmp_path
 ):
     add_subscribers(service, 300)
-    publish_update(
-        make_incident([service], priority=1, updates=()),
-        status=State.INVESTIGATING,
-        body="Down.",
-        by=None,
-    )
+    publish_p1_update(service)
     db.session.remove()
     env = {
         **os.environ,
@@ -180,12 +160,7 @@ def test_two_dispatcher_processes_share_the_work_and_send_each_message_once(
 
 def test_the_admin_sees_failures_with_reasons_and_retries_one(client, service, smtp, pinned_now):
     add_subscribers(service, 1)
-    publish_update(
-        make_incident([service], priority=1, updates=()),
-        status=State.INVESTIGATING,
-        body="Down.",
-        by=None,
-    )
+    publish_p1_update(service)
     row = db.session.scalars(select(Notification)).one()
     row.status, row.attempts, row.last_error = (
         "failed",
