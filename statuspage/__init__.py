@@ -74,6 +74,11 @@ def create_app(test_config: dict | None = None, *, for_cli: bool = False) -> Fla
         app.config["HOLIDAYS_SUBDIVISION"],
     )
 
+    if app.config["PAGE_CACHE_ENABLED"]:
+        from .public import CACHEABLE
+        from .public.cache import PageCache
+
+        app.wsgi_app = PageCache(app, CACHEABLE)
     if app.config["PROXY_COUNT"]:
         count = app.config["PROXY_COUNT"]
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=count, x_proto=count, x_host=count)

@@ -13,6 +13,7 @@ from .incidents.models import (
     Reminder,
 )
 from .maintenance.models import MaintenanceWindow
+from .publication import SiteState
 from .subscriptions.models import Notification, Subscriber, SubscriberScope, Webhook
 from .users.models import LoginFailure, Membership, User
 
@@ -32,6 +33,7 @@ __all__ = [
     "PriorityChange",
     "Reminder",
     "Service",
+    "SiteState",
     "Subscriber",
     "SubscriberScope",
     "UpdateTemplate",

@@ -6,7 +6,7 @@ from datetime import UTC, datetime
 from zoneinfo import ZoneInfo
 
 from flask import current_app
-from markupsafe import Markup, escape
+from markupsafe import Markup
 
 from . import clock
 
@@ -54,13 +54,18 @@ def iso_utc(moment: datetime) -> str:
 
 
 def time_element(moment: datetime | None, *, relative: bool = True) -> Markup:
-    """A <time> element with the absolute local time and, by default, how long ago."""
+    """A <time> element with the absolute local time; `relative` marks it for static/time.js.
+
+    Pages are cached, so the HTML never says "n minutes ago" itself: that would be wrong a minute
+    later. The script adds the relative words in the reader's browser; without it the absolute time
+    stands alone.
+    """
     if moment is None:
         return Markup("")
-    text = escape(format_absolute(moment))
-    if relative:
-        text = Markup("{} ({})").format(text, format_relative(moment))
-    return Markup('<time datetime="{}">{}</time>').format(iso_utc(moment), text)
+    marker = Markup(" data-ago") if relative else Markup("")
+    return Markup('<time datetime="{}"{}>{}</time>').format(
+        iso_utc(moment), marker, format_absolute(moment)
+    )
 
 
 def parse_local(value: str) -> datetime:

@@ -54,6 +54,7 @@ def make_app(database_url: str, **overrides):
         "SQLALCHEMY_DATABASE_URI": database_url,
         "WTF_CSRF_ENABLED": False,
         "SITE_TIMEZONE": "America/New_York",
+        "PAGE_CACHE_CHECK_SECONDS": 0,
     }
     config.update(overrides)
     return create_app(config)

@@ -1,10 +1,23 @@
 """Cheap to serve: ETags and 304s, cache headers a CDN can use, compressed text."""
 
 import gzip
+import json
+from datetime import timedelta
 
+import brotli
 import pytest
+from flask import template_rendered
+from flask_migrate import upgrade
 
-from tests.factories import make_agency, make_service
+from statuspage import clock
+from statuspage.catalog.models import Service
+from statuspage.extensions import db
+from statuspage.incidents.models import State
+from statuspage.incidents.operations import publish_update
+from statuspage.publication import current_version
+from statuspage.subscriptions.operations import Choice, request_subscription
+from tests.conftest import make_app
+from tests.factories import login, make_agency, make_incident, make_service, make_user
 
 
 @pytest.fixture
@@ -42,3 +55,101 @@ def test_text_is_compressed_for_browsers_that_accept_it(client, catalog):
     assert response.headers["Content-Encoding"] == "gzip"
     assert b"Current status of government services" in gzip.decompress(response.data)
     assert "Accept-Encoding" in response.headers["Vary"]
+
+
+class Renders:
+    """Counts the templates Flask renders: the page cache should render a page once per change."""
+
+    def __init__(self, app):
+        self.names: list[str] = []
+        template_rendered.connect(self._record, app)
+
+    def _record(self, sender, template, context, **extra):
+        self.names.append(template.name)
+
+    def count(self, name: str) -> int:
+        return self.names.count(name)
+
+
+@pytest.fixture
+def renders(app):
+    counter = Renders(app)
+    yield counter
+    template_rendered.disconnect(counter._record, app)
+
+
+def test_a_page_is_rendered_once_per_change_and_again_after_a_publication(client, catalog, renders):
+    for _ in range(3):
+        assert "Online filing unavailable" not in client.get("/").text
+    assert renders.count("public/index.html") == 1
+
+    incident = make_incident([Service.query.one()], priority=1)  # publishes its first update
+    page = client.get("/").text
+    assert "Online filing unavailable" in page and renders.count("public/index.html") == 2
+
+    publish_update(incident, by=None, status=State.IDENTIFIED, body="We found the fault.")
+    client.get("/")
+    client.get("/")
+    assert renders.count("public/index.html") == 3
+    assert "We found the fault." in client.get(f"/incidents/{incident.ref}").text
+
+
+def test_private_changes_do_not_throw_pages_out_of_the_cache(client, catalog, renders):
+    # A surge of sign-ups during an outage must not make every visitor re-render the front page.
+    client.get("/")
+    before = current_version()
+    request_subscription("citizen@example.org", Choice(everything=True))
+    assert current_version() == before
+    client.get("/")
+    assert renders.count("public/index.html") == 1
+
+
+def test_a_new_day_renders_again_for_the_history_bars(client, catalog, renders, pinned_now):
+    client.get("/")
+    with clock.pinned(pinned_now + timedelta(days=1)):
+        client.get("/")
+    assert renders.count("public/index.html") == 2
+
+
+def test_cached_answers_carry_validators_and_honour_them(client, catalog):
+    first = client.get("/api/v2/summary.json", headers={"Accept-Encoding": "br"})
+    assert first.headers["Content-Encoding"] == "br"
+    assert json.loads(brotli.decompress(first.data))["page"]["name"]
+    assert first.headers["Last-Modified"].endswith("GMT")
+    since = client.get(
+        "/api/v2/summary.json", headers={"If-Modified-Since": first.headers["Last-Modified"]}
+    )
+    assert since.status_code == 304 and since.headers["ETag"] == first.headers["ETag"]
+    long_ago = client.get(
+        "/api/v2/summary.json", headers={"If-Modified-Since": "Mon, 01 Jan 2001 00:00:00 GMT"}
+    )
+    assert long_ago.status_code == 200
+    assert client.get("/", headers={"If-Modified-Since": "yesterday-ish"}).status_code == 200
+    head = client.head("/")
+    assert head.status_code == 200 and head.data == b"" and int(head.headers["Content-Length"]) > 0
+
+
+def test_signed_in_people_bypass_the_cache(client, catalog, renders):
+    agency = Service.query.one().agency
+    login(client, make_user(agency))
+    client.get("/")
+    client.get("/")
+    assert renders.count("public/index.html") == 2
+
+
+def test_pages_already_rendered_are_served_while_the_database_is_in_trouble(tmp_path, pinned_now):
+    path = tmp_path / "site.sqlite"
+    app = make_app(f"sqlite:///{path}")
+    with app.app_context():
+        upgrade(directory=app.extensions["migrate"].directory)
+        make_service(make_agency("Department of Revenue", "revenue"), "Tax filing", "tax-filing")
+    browser = app.test_client()
+    assert "Tax filing" in browser.get("/").text
+
+    with app.app_context():
+        db.engine.dispose()
+    path.rename(tmp_path / "moved-away.sqlite")  # the next connection finds an empty file
+
+    still = browser.get("/")
+    assert still.status_code == 200 and "Tax filing" in still.text
+    assert browser.get("/history").status_code == 503  # never rendered, so not in the cache

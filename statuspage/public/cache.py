@@ -1,0 +1,218 @@
+"""Render once per change: the public pages and API served from memory between changes.
+
+A WSGI middleware in front of the Flask app. For GET and HEAD on the cacheable public endpoints it
+keeps the rendered page with its brotli and gzip forms, keyed by the URL, the site's version
+(`publication.py`, moved by every commit that changes what the public sees) and the site-local
+date (the history bars and "recent" lists move on at midnight). A hit costs a dictionary lookup
+and, at most once per PAGE_CACHE_CHECK_SECONDS, one single-row query; it answers 304 to a
+matching If-None-Match or If-Modified-Since.
+
+Requests that carry the session cookie (people signed in to the admin) skip the cache, so nobody's
+flash message or sign-in state is ever stored and served to someone else.
+"""
+
+from __future__ import annotations
+
+import gzip
+import hashlib
+import logging
+import threading
+import time
+from collections import OrderedDict
+from dataclasses import dataclass, field
+from datetime import UTC
+from email.utils import format_datetime, parsedate_to_datetime
+from zoneinfo import ZoneInfo
+
+import brotli
+from sqlalchemy.exc import SQLAlchemyError
+from flask import Flask
+from werkzeug.exceptions import HTTPException
+
+from .. import clock
+from ..extensions import db
+from ..publication import Version, current_version
+
+COMPRESSIBLE = ("text/", "application/json", "application/javascript", "application/xml",
+                "application/atom+xml", "application/rss+xml")  # fmt: skip
+MIN_COMPRESS_BYTES = 500
+log = logging.getLogger(__name__)
+# Headers the stored page keeps; the rest (Date, Content-Length, encoding) are set per answer.
+DROPPED_HEADERS = {"content-length", "content-encoding", "etag", "last-modified", "vary", "date"}
+
+
+@dataclass
+class Entry:
+    version: int
+    day: str
+    headers: list[tuple[str, str]]
+    etag: str
+    last_modified: str
+    bodies: dict[str, bytes] = field(default_factory=dict)
+
+
+class PageCache:
+    """Wraps `app.wsgi_app`; `endpoints` are the ones whose 200 answers anyone may share."""
+
+    def __init__(self, app: Flask, endpoints: set[str]):
+        self.app = app
+        self.wsgi_app = app.wsgi_app
+        self.endpoints = endpoints
+        self.max_entries = app.config["PAGE_CACHE_ENTRIES"]
+        self.check_seconds = app.config["PAGE_CACHE_CHECK_SECONDS"]
+        self.cookie = app.config["SESSION_COOKIE_NAME"] + "="
+        self.zone = ZoneInfo(app.config["SITE_TIMEZONE"])
+        self.entries: OrderedDict[str, Entry] = OrderedDict()
+        self.lock = threading.Lock()
+        self._version: Version | None = None
+        self._checked = float("-inf")
+
+    def __call__(self, environ, start_response):
+        if not self._cacheable(environ):
+            return self.wsgi_app(environ, start_response)
+        version = self._site_version()
+        if version is None:
+            return self.wsgi_app(environ, start_response)
+        # Host and scheme too: feeds and the API carry absolute links built from them.
+        key = "{}://{}{}?{}".format(
+            environ.get("wsgi.url_scheme"),
+            environ.get("HTTP_HOST", ""),
+            environ.get("PATH_INFO", ""),
+            environ.get("QUERY_STRING", ""),
+        )
+        day = clock.now().astimezone(self.zone).date().isoformat()
+        with self.lock:
+            entry = self.entries.get(key)
+            if entry is not None:
+                self.entries.move_to_end(key)
+        if entry is None or entry.version != version.number or entry.day != day:
+            entry = self._render(environ, version, day)
+            if entry is None:  # not a 200 (a 404, say): answer it uncached
+                return self.wsgi_app(environ, start_response)
+            with self.lock:
+                self.entries[key] = entry
+                self.entries.move_to_end(key)
+                while len(self.entries) > self.max_entries:
+                    self.entries.popitem(last=False)
+        return self._answer(entry, environ, start_response)
+
+    def clear(self) -> None:
+        with self.lock:
+            self.entries.clear()
+        self._checked = float("-inf")
+
+    def _cacheable(self, environ) -> bool:
+        if environ.get("REQUEST_METHOD") not in ("GET", "HEAD"):
+            return False
+        if self.cookie in environ.get("HTTP_COOKIE", ""):
+            return False
+        try:
+            endpoint, _ = self.app.url_map.bind_to_environ(environ).match()
+        except HTTPException:
+            return False
+        return endpoint in self.endpoints
+
+    def _site_version(self) -> Version | None:
+        """The version, looked up at most once per check interval.
+
+        When the database cannot answer, the pages already rendered go on being served (a status
+        page must stay up when its own database is in trouble); what is not cached gets the app's
+        503 page.
+        """
+        if time.monotonic() - self._checked >= self.check_seconds:
+            with self.app.app_context():
+                try:
+                    self._version = current_version()
+                    self._checked = time.monotonic()
+                except SQLAlchemyError as error:
+                    log.warning("page cache: serving what it has, the database failed: %s", error)
+                finally:
+                    db.session.remove()
+        return self._version
+
+    def _render(self, environ, version: Version, day: str) -> Entry | None:
+        """Ask the app for the full, uncompressed page; keep it if anyone may share it."""
+        inner = {
+            key: value
+            for key, value in environ.items()
+            if key not in ("HTTP_ACCEPT_ENCODING", "HTTP_IF_NONE_MATCH", "HTTP_IF_MODIFIED_SINCE")
+        }
+        inner["REQUEST_METHOD"] = "GET"
+        captured = {}
+
+        def capture(status, headers, exc_info=None):
+            captured["status"], captured["headers"] = status, headers
+            return lambda data: None
+
+        chunks = self.wsgi_app(inner, capture)
+        try:
+            body = b"".join(chunks)
+        finally:
+            if hasattr(chunks, "close"):
+                chunks.close()
+        headers = captured["headers"]
+        cache_control = next((v for k, v in headers if k.lower() == "cache-control"), "")
+        if not captured["status"].startswith("200") or not cache_control.startswith("public"):
+            return None
+        if any(k.lower() == "set-cookie" for k, _ in headers):
+            return None
+        entry = Entry(
+            version=version.number,
+            day=day,
+            headers=[(k, v) for k, v in headers if k.lower() not in DROPPED_HEADERS],
+            etag='"' + hashlib.sha256(body).hexdigest()[:32] + '"',
+            last_modified=format_datetime(version.changed_at.replace(microsecond=0), usegmt=True),
+        )
+        entry.bodies["identity"] = body
+        content_type = next((v for k, v in headers if k.lower() == "content-type"), "")
+        if content_type.startswith(COMPRESSIBLE) and len(body) >= MIN_COMPRESS_BYTES:
+            entry.bodies["br"] = brotli.compress(body, quality=11)
+            entry.bodies["gzip"] = gzip.compress(body, compresslevel=9, mtime=0)
+        return entry
+
+    def _answer(self, entry: Entry, environ, start_response):
+        encoding = _choose_encoding(environ.get("HTTP_ACCEPT_ENCODING", ""), entry.bodies)
+        headers = [
+            *entry.headers,
+            ("ETag", entry.etag),
+            ("Last-Modified", entry.last_modified),
+            ("Vary", "Accept-Encoding"),
+        ]
+        if _not_modified(environ, entry):
+            start_response("304 Not Modified", headers)
+            return [b""]
+        body = entry.bodies[encoding]
+        if encoding != "identity":
+            headers.append(("Content-Encoding", encoding))
+        headers.append(("Content-Length", str(len(body))))
+        start_response("200 OK", headers)
+        return [b""] if environ["REQUEST_METHOD"] == "HEAD" else [body]
+
+
+def _choose_encoding(accept_encoding: str, bodies: dict[str, bytes]) -> str:
+    offered = {
+        part.split(";")[0].strip().lower()
+        for part in accept_encoding.split(",")
+        if not part.strip().replace(" ", "").endswith(";q=0")
+    }
+    for encoding in ("br", "gzip"):
+        if encoding in offered and encoding in bodies:
+            return encoding
+    return "identity"
+
+
+def _not_modified(environ, entry: Entry) -> bool:
+    if_none_match = environ.get("HTTP_IF_NONE_MATCH")
+    if if_none_match is not None:
+        tags = {tag.strip().removeprefix("W/") for tag in if_none_match.split(",")}
+        return entry.etag in tags or "*" in tags
+    if_modified_since = environ.get("HTTP_IF_MODIFIED_SINCE")
+    if if_modified_since:
+        try:
+            since = parsedate_to_datetime(if_modified_since)
+        except (TypeError, ValueError):
+            return False
+        if since.tzinfo is None:
+            since = since.replace(tzinfo=UTC)
+        return parsedate_to_datetime(entry.last_modified) <= since
+    return False
