@@ -34,7 +34,7 @@ def main() -> None:
 def register_commands(app: Flask) -> None:
     for command in (
         setup_command, create_user_command, load_demo_command, serve_command, run_jobs_command,
-        worker_command, dispatch_command,
+        worker_command, dispatch_command, export_static_command,
     ):  # fmt: skip
         app.cli.add_command(command)
 
@@ -206,6 +206,23 @@ def dispatch_command(until_empty: bool, batch: int) -> None:
     run = outbox.dispatch_until_empty(batch) if until_empty else outbox.dispatch(batch_size=batch)
     click.echo(
         f"claimed {run.claimed}, sent {run.sent}, retried {run.retried}, failed {run.failed}"
+    )
+
+
+@click.command("export-static")
+@click.argument("directory", type=click.Path(file_okay=False, path_type=Path))
+@with_appcontext
+def export_static_command(directory: Path) -> None:
+    """Write the public site (pages, feeds, API JSON, assets) as plain files into DIRECTORY."""
+    from .public.export import ExportError, export_site
+
+    try:
+        result = export_site(current_app._get_current_object(), directory)
+    except ExportError as error:
+        raise click.ClickException(str(error)) from None
+    click.echo(
+        f"Wrote {result.written} files to {directory} (site version {result.version}); "
+        f"removed {result.removed} that are no longer public."
     )
 
 

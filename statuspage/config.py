@@ -66,6 +66,9 @@ class Config:
     # revalidates or while the site is down.
     # Public pages are rendered once per change and kept in each worker's memory (public/cache.py);
     # each worker looks at the site's version at most once per PAGE_CACHE_CHECK_SECONDS.
+    # A folder to keep a static copy of the public site in, refreshed after each change by the
+    # scheduled jobs (none by default; `statuspage export-static DIR` writes one on demand).
+    STATIC_EXPORT_DIR = None
     PAGE_CACHE_ENABLED = True
     PAGE_CACHE_ENTRIES = 256
     PAGE_CACHE_CHECK_SECONDS = 1.0
@@ -91,7 +94,9 @@ def from_environment() -> dict:
         settings["SECRET_KEY"] = key
     if zone := os.environ.get("SITE_TIMEZONE"):
         settings["SITE_TIMEZONE"] = zone
-    for name in ("SITE_URL", "MAIL_SERVER", "MAIL_USERNAME", "MAIL_PASSWORD", "MAIL_FROM"):
+    for name in (
+        "SITE_URL", "MAIL_SERVER", "MAIL_USERNAME", "MAIL_PASSWORD", "MAIL_FROM", "STATIC_EXPORT_DIR",
+    ):  # fmt: skip
         if value := os.environ.get(name):
             settings[name] = value
     if redis_url := os.environ.get("REDIS_URL"):

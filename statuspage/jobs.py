@@ -4,7 +4,9 @@ several app processes run it at once. Tests call them directly with a pinned clo
 from __future__ import annotations
 
 from datetime import datetime
+from pathlib import Path
 
+from flask import current_app
 from sqlalchemy import select
 
 from . import clock
@@ -14,6 +16,7 @@ from .incidents.models import Incident, State
 from .incidents.operations import auto_close
 from .maintenance.operations import advance_windows
 from .policy import current_calendar, current_policy
+from .public.export import ExportResult, export_site
 from .subscriptions import outbox
 
 
@@ -52,6 +55,14 @@ def run_maintenance(now: datetime | None = None) -> dict[str, int]:
     return advance_windows(now or clock.now())
 
 
+def run_static_export() -> ExportResult | None:
+    """Refresh the static fallback in STATIC_EXPORT_DIR when the site has changed since."""
+    target = current_app.config["STATIC_EXPORT_DIR"]
+    if not target:
+        return None
+    return export_site(current_app._get_current_object(), Path(target), only_if_changed=True)
+
+
 def run_dispatcher() -> outbox.DispatchRun:
     """Send what the outbox holds, batch after batch, until nothing is due (each batch reads
     the clock itself)."""
@@ -65,4 +76,5 @@ def run_all(now: datetime | None = None) -> dict:
         "auto_close": run_auto_close(now),
         "maintenance": run_maintenance(now),
         "dispatch": run_dispatcher(),
+        "static_export": run_static_export(),
     }

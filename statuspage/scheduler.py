@@ -39,6 +39,7 @@ def add_jobs(app: Flask, scheduler) -> None:
         (jobs.run_dispatcher, DISPATCH_SECONDS),
         (jobs.run_maintenance, every),
         (jobs.run_auto_close, AUTO_CLOSE_MINUTES * 60),
+        (jobs.run_static_export, every),
     )
     for job, seconds in schedule:
         scheduler.add_job(

@@ -8,6 +8,7 @@ from __future__ import annotations
 from flask import current_app, jsonify, url_for
 
 from .. import clock
+from ..publication import current_version
 from ..catalog.queries import agencies_with_services
 from ..catalog.status import ServiceStatus, worst
 from ..incidents import queries as incident_queries
@@ -38,8 +39,14 @@ def _page() -> dict:
         "name": current_app.config["SITE_NAME"],
         "url": url_for("public.index", _external=True),
         "time_zone": current_app.config["SITE_TIMEZONE"],
-        "updated_at": _time(clock.now()),
+        "updated_at": _time(_last_change()),
     }
+
+
+def _last_change():
+    """When what the public sees last changed (Statuspage's page.updated_at)."""
+    version = current_version()
+    return version.changed_at if version else clock.now()
 
 
 def _components() -> list[dict]:

@@ -60,7 +60,9 @@ def _feed(title: str, page_url: str, self_url: str, format: str, updates) -> Res
     feed.link(href=page_url, rel="alternate")
     feed.link(href=self_url, rel="self")
     feed.language("en")
+    # Both stamps from the data, not the clock: the same data gives the same bytes (and ETag).
     feed.updated(updates[0].published_at if updates else EPOCH)
+    feed.lastBuildDate(updates[0].published_at if updates else EPOCH)
     for update in reversed(updates):  # feedgen puts the last added first
         incident = update.incident
         link = url_for("public.incident", ref=incident.ref, _external=True) + f"#update-{update.id}"
