@@ -22,10 +22,13 @@ BIN = VENV / ("Scripts" if os.name == "nt" else "bin")
 PYTHON = BIN / "python"
 STAMP = VENV / ".installed"
 CHROMIUM = Path("/usr/bin/chromium")
+AXE_DIR = ROOT / "tests" / "browser" / "axe"  # axe-core from the npm registry (package-lock.json)
+AXE_STAMP = AXE_DIR / "node_modules" / ".installed"
 
 
 def run(*args: str | Path, **kwargs) -> None:
-    result = subprocess.run([str(a) for a in args], cwd=ROOT, **kwargs)
+    kwargs.setdefault("cwd", ROOT)
+    result = subprocess.run([str(a) for a in args], **kwargs)
     if result.returncode != 0:
         sys.exit(result.returncode)
 
@@ -63,23 +66,40 @@ def test(args: list[str]) -> None:
     os.execv(str(PYTHON), [str(PYTHON), "-m", "pytest", "-m", "not browser", *args])
 
 
-def test_browser(args: list[str]) -> None:
-    if not CHROMIUM.exists():
-        if shutil.which("apt-get") is None or os.geteuid() != 0:
-            sys.exit(
-                f"The browser tests need Debian's chromium at {CHROMIUM}: "
-                "run `apt-get install chromium` as root."
-            )
-        print("Installing Debian's chromium …", flush=True)
-        run("apt-get", "update", "-qq")
-        run(
-            "apt-get",
-            "install",
-            "-y",
-            "-qq",
-            "chromium",
-            env={**os.environ, "DEBIAN_FRONTEND": "noninteractive"},
+def apt_install(*packages: str) -> None:
+    if shutil.which("apt-get") is None or os.geteuid() != 0:
+        sys.exit(
+            f"The browser tests need Debian's {' '.join(packages)}: run `apt-get install "
+            f"{' '.join(packages)}` as root."
         )
+    print(f"Installing Debian's {' '.join(packages)} …", flush=True)
+    run("apt-get", "update", "-qq")
+    run(
+        "apt-get",
+        "install",
+        "-y",
+        "-qq",
+        *packages,
+        env={**os.environ, "DEBIAN_FRONTEND": "noninteractive"},
+    )
+
+
+def ensure_axe() -> None:
+    """axe-core, as package-lock.json pins it, for the accessibility tests."""
+    wanted = hashlib.sha256((AXE_DIR / "package-lock.json").read_bytes()).hexdigest()
+    if AXE_STAMP.exists() and AXE_STAMP.read_text() == wanted:
+        return
+    if shutil.which("npm") is None:
+        apt_install("npm")
+    print("Installing axe-core from the npm registry …", flush=True)
+    run("npm", "ci", "--no-audit", "--no-fund", "--loglevel=error", cwd=AXE_DIR)
+    AXE_STAMP.write_text(wanted)
+
+
+def test_browser(args: list[str]) -> None:
+    ensure_axe()
+    if not CHROMIUM.exists():
+        apt_install("chromium")
     os.execv(str(PYTHON), [str(PYTHON), "-m", "pytest", "-m", "browser", "tests/browser", *args])
 
 

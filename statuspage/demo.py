@@ -621,7 +621,25 @@ def load_demo_data(*, seed: int = 2026) -> list[DemoLogin]:
     _create_past_incidents(rng, now, agencies, services, leads)
     _close_past_incidents(now)
     _create_open_incident(rng, now, agencies, services, leads)
+    _plan_maintenance(now, services)
     return logins
+
+
+def _plan_maintenance(now: datetime, services: dict[str, Service]) -> None:
+    """An evening window three days ahead, so / and /maintenance show an announcement."""
+    from .maintenance.operations import save_window
+
+    evening = (now.astimezone(site_zone()) + timedelta(days=3)).replace(hour=21, minute=0)
+    save_window(
+        None,
+        title="Vehicle registration database upgrade",
+        description="Online vehicle registration will be unavailable while we upgrade its "
+        "database. You can still renew a registration at any office the next day.",
+        starts_at=evening.astimezone(UTC),
+        ends_at=(evening + timedelta(hours=2)).astimezone(UTC),
+        services=[services["vehicle-registration"]],
+        by=None,
+    )
 
 
 def _close_past_incidents(now: datetime) -> None:

@@ -2,8 +2,9 @@
 
 `/agencies/revenue` is written as `agencies/revenue/index.html`, files with an extension
 (`/api/v2/summary.json`, `/feed.atom`) under their own name, and the error page as `404.html`.
-Each file is replaced atomically, and files for pages that are gone (an incident hidden again) are
-removed. `.version` records the site version written, so a refresh after each change can tell
+Text files get a gzip twin (`index.html.gz`) for servers that send those as they are (nginx's
+`gzip_static`). Each file is replaced atomically, and files for pages that are gone (an incident
+hidden again) are removed. `.version` records the site version written, so a refresh after each change can tell
 whether anything moved.
 
 The pages are asked of the app itself, through the same WSGI stack that serves them, so a file is
@@ -13,8 +14,8 @@ pages (a static server cannot tell query strings apart).
 
 from __future__ import annotations
 
+import gzip
 import os
-import shutil
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 
@@ -30,6 +31,8 @@ from ..publication import current_version
 from ..timefmt import to_local
 
 VERSION_FILE = ".version"
+COMPRESSIBLE_SUFFIXES = {".html", ".json", ".atom", ".rss", ".ics", ".js", ".css", ".svg"}
+MIN_COMPRESS_BYTES = 500
 NOT_FOUND_PAGE = "404.html"
 SITE_WIDE = (
     ("public.index", {}),
@@ -106,15 +109,20 @@ def export_site(app: Flask, target: Path, *, only_if_changed: bool = False) -> E
     # The same WSGI stack as live traffic, with the site's own address for absolute links.
     client = app.test_client()
     base_url = app.config["SITE_URL"]
-    written: set[Path] = set()
+    files: dict[PurePosixPath, bytes] = {}
     for path in paths:
         response = client.get(path, base_url=base_url)
         if response.status_code != 200:
             raise ExportError(f"{path} answered {response.status_code}; nothing was removed")
-        written.add(_write(target, file_for(path), response.get_data()))
-    missing = client.get("/no-such-page-in-the-export", base_url=base_url)
-    written.add(_write(target, PurePosixPath(NOT_FOUND_PAGE), missing.get_data()))
-    written |= _copy_static(app, target)
+        files[file_for(path)] = response.get_data()
+    files[PurePosixPath(NOT_FOUND_PAGE)] = client.get("/no-such-page", base_url=base_url).get_data()
+    files.update(_static_files(app))
+    written: set[Path] = set()
+    for relative, data in files.items():
+        written.add(_write(target, relative, data))
+        if relative.suffix in COMPRESSIBLE_SUFFIXES and len(data) >= MIN_COMPRESS_BYTES:
+            twin = relative.with_name(relative.name + ".gz")
+            written.add(_write(target, twin, gzip.compress(data, compresslevel=9, mtime=0)))
 
     removed = 0
     for existing in list(target.rglob("*")):
@@ -150,14 +158,10 @@ def _write(target: Path, relative: PurePosixPath, data: bytes) -> Path:
     return destination
 
 
-def _copy_static(app: Flask, target: Path) -> set[Path]:
+def _static_files(app: Flask) -> dict[PurePosixPath, bytes]:
     source = Path(app.static_folder)
-    copied = set()
-    for file in source.rglob("*"):
-        if file.is_file():
-            relative = PurePosixPath("static", *file.relative_to(source).parts)
-            destination = target.joinpath(*relative.parts)
-            destination.parent.mkdir(parents=True, exist_ok=True)
-            shutil.copyfile(file, destination)
-            copied.add(destination)
-    return copied
+    return {
+        PurePosixPath("static", *file.relative_to(source).parts): file.read_bytes()
+        for file in source.rglob("*")
+        if file.is_file()
+    }

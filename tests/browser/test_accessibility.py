@@ -1,0 +1,214 @@
+"""WCAG 2.2 AA: axe-core on every page, public and admin, with the demo data loaded.
+
+The pages are found from the URL map, so a new page is checked (or this test fails to say it has no
+sample) without anyone remembering to add it here. Each page is checked as it first appears and,
+where it has a form, with the form's error messages showing.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+from sqlalchemy import select
+
+from statuspage.extensions import db
+from statuspage.incidents.models import Incident, State
+from statuspage.maintenance.models import MaintenanceWindow
+from statuspage.subscriptions.models import Subscriber
+from statuspage.subscriptions.operations import Choice, request_subscription
+from statuspage.subscriptions.tokens import confirm_token, manage_token
+from tests.browser.conftest import screenshot
+
+pytestmark = pytest.mark.browser
+
+AXE = Path(__file__).resolve().parent / "axe" / "node_modules" / "axe-core" / "axe.min.js"
+WCAG_TAGS = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa", "wcag22aa"]
+# Not pages: data, feeds, scripts, health checks and the sign-out action.
+NOT_PAGES = {
+    "static", "public.healthz", "public.feed", "public.agency_feed", "public.service_feed",
+    "public.maintenance_calendar", "public.embed_script", "admin.logout",
+}  # fmt: skip
+ADMIN_USER = "admin@example.gov"
+
+
+@pytest.fixture(scope="module")
+def samples(live_server):
+    """A value for every URL argument, taken from the demo data (plus one subscriber)."""
+    app = live_server["app"]
+    with app.app_context():
+        request_subscription("reader@example.org", Choice(everything=True))
+        subscriber = db.session.scalars(
+            select(Subscriber).where(Subscriber.email == "reader@example.org")
+        ).one()
+        open_ref = db.session.scalars(
+            select(Incident.ref).where(Incident.state != State.CLOSED.value)
+        ).first()
+        values = {
+            "ref": open_ref,
+            "slug": "revenue",
+            "key": "p1_initial",
+            "window_id": db.session.scalars(select(MaintenanceWindow.id)).first(),
+            "token": None,  # per endpoint, below
+            "confirm_token": confirm_token(subscriber.id, subscriber.email),
+            "manage_token": manage_token(subscriber.id, subscriber.email),
+        }
+        db.session.remove()
+    return values
+
+
+def page_paths(app, samples) -> list[str]:
+    paths = []
+    for rule in sorted(app.url_map.iter_rules(), key=lambda r: r.rule):
+        if "GET" not in rule.methods or rule.endpoint in NOT_PAGES:
+            continue
+        if rule.endpoint.startswith("public.api_"):
+            continue
+        values = {}
+        for name in rule.arguments:
+            if name == "token":
+                kind = "confirm" if rule.endpoint == "public.confirm_subscription" else "manage"
+                values[name] = samples[f"{kind}_token"]
+            else:
+                assert name in samples, f"no sample value for <{name}> in {rule.rule}"
+                values[name] = samples[name]
+        paths.append(rule.build(values)[1])
+    return paths
+
+
+def check(page, label: str) -> None:
+    """Run axe-core on the page as it stands; fail with every violation spelled out."""
+    page.add_script_tag(path=str(AXE))
+    result = page.evaluate(
+        "tags => axe.run(document, {runOnly: {type: 'tag', values: tags}})", WCAG_TAGS
+    )
+    assert len(result["passes"]) >= 5, f"{label}: axe did not run its checks"
+    problems = [
+        f"{v['id']} ({v['impact']}): {v['help']} at "
+        + "; ".join(" ".join(node["target"]) for node in v["nodes"][:5])
+        for v in result["violations"]
+    ]
+    assert not problems, f"{label}:\n" + "\n".join(problems)
+
+
+@pytest.fixture
+def axe_page(browser):
+    # Scripts injected by the test are not the site's own: let axe past the site's CSP.
+    context = browser.new_context(bypass_csp=True, viewport={"width": 1024, "height": 800})
+    yield context.new_page()
+    context.close()
+
+
+def sign_in(page, live_server, email: str = ADMIN_USER) -> None:
+    page.goto(live_server["url"] + "/admin/login")
+    page.get_by_label("Email address").fill(email)
+    page.get_by_label("Password").fill(live_server["logins"][email])
+    page.get_by_role("button", name="Sign in").click()
+    page.wait_for_url("**/admin/")
+
+
+def test_every_public_page_passes_axe(axe_page, live_server, samples):
+    base = live_server["url"]
+    paths = [p for p in page_paths(live_server["app"], samples) if not p.startswith("/admin")]
+    assert {"/", "/history", "/maintenance", "/subscribe"} <= set(paths)
+    extra = ["/history?agency=nope&month=2026-13&priority=9", "/no-such-page"]
+    for path in paths + extra:
+        axe_page.goto(base + path)
+        check(axe_page, path)
+    # The subscription form with its error messages showing.
+    axe_page.goto(base + "/subscribe")
+    axe_page.get_by_label("Email address").fill("not an address")
+    axe_page.get_by_role("button", name="Subscribe").click()
+    assert axe_page.locator(".error-summary").is_visible()
+    check(axe_page, "/subscribe with errors")
+
+
+def test_every_admin_page_passes_axe(axe_page, live_server, samples):
+    base = live_server["url"]
+    axe_page.goto(base + "/admin/login")
+    check(axe_page, "/admin/login")
+    axe_page.get_by_role("button", name="Sign in").click()  # empty: the error summary shows
+    check(axe_page, "/admin/login with errors")
+    sign_in(axe_page, live_server)
+    paths = [p for p in page_paths(live_server["app"], samples) if p.startswith("/admin")]
+    assert len(paths) >= 12
+    for path in paths:
+        axe_page.goto(base + path)
+        check(axe_page, path)
+    # Forms with their error messages showing.
+    axe_page.goto(base + "/admin/incidents/new")
+    axe_page.get_by_role("button", name="Log incident").click()
+    check(axe_page, "/admin/incidents/new with errors")
+    axe_page.goto(base + f"/admin/incidents/{samples['ref']}")
+    axe_page.get_by_role("button", name="Preview and check").click()
+    check(axe_page, "incident update preview")
+    screenshot(axe_page, "admin-update-preview")
+
+
+def test_pages_read_fully_with_javascript_off(browser, live_server, samples):
+    context = browser.new_context(java_script_enabled=False)
+    page = context.new_page()
+    base = live_server["url"]
+    page.goto(base + "/")
+    assert "Planned maintenance" in page.locator("main").inner_text()
+    page.goto(base + f"/incidents/{samples['ref']}")
+    times = page.locator("main time[data-ago]")
+    assert times.count() >= 2
+    assert "EST" in times.first.inner_text() or "EDT" in times.first.inner_text()
+    assert page.locator("time .ago").count() == 0  # the relative words need the script
+    page.goto(base + "/history")
+    page.get_by_label("Agency").select_option("revenue")
+    page.get_by_role("button", name="Show incidents").click()
+    assert "agency=revenue" in page.url
+    context.close()
+
+
+def test_the_script_adds_how_long_ago_beside_each_time(page, live_server, samples):
+    page.goto(live_server["url"] + f"/incidents/{samples['ref']}")
+    words = page.locator("time[data-ago] .ago").first.inner_text()
+    assert words.startswith(" (") and (words.endswith(" ago)") or words == " (just now)")
+
+
+def test_text_at_200_percent_loses_nothing(browser, live_server, samples):
+    """WCAG 1.4.4 and 1.4.10: text twice the size, and a 1280 px screen zoomed to 200%."""
+    base = live_server["url"]
+    for width, font_scale in ((1280, 2), (640, 1)):
+        context = browser.new_context(viewport={"width": width, "height": 900})
+        page = context.new_page()
+        for path in ("/", f"/incidents/{samples['ref']}", "/history", "/subscribe"):
+            page.goto(base + path)
+            before = page.locator("main").inner_text()
+            page.evaluate(f"document.documentElement.style.fontSize = '{font_scale * 100}%'")
+            assert page.locator("main").inner_text() == before
+            assert page.evaluate("document.documentElement.scrollWidth") <= width, (path, width)
+            clipped = page.evaluate(
+                """() => [...document.querySelectorAll('main *')].filter(el => {
+                     const style = getComputedStyle(el);
+                     return ['hidden', 'clip'].includes(style.overflowX)
+                       && el.scrollWidth > el.clientWidth + 1
+                       && el.getBoundingClientRect().width > 1;  // not screen-reader-only text
+                   }).map(el => el.tagName + '.' + el.className)"""
+            )
+            assert clipped == [], (path, width, clipped)
+        screenshot(page, f"zoom-{width}-{font_scale}x")
+        context.close()
+
+
+def test_front_page_weight_on_a_first_visit(browser, live_server):
+    """Under 60 KB transferred (HTML, CSS, JS, compressed), all from our own host."""
+    context = browser.new_context()
+    page = context.new_page()
+    responses = []
+    page.on("requestfinished", lambda request: responses.append(request))
+    page.goto(live_server["url"] + "/", wait_until="networkidle")
+    total = 0
+    kinds = set()
+    for request in responses:
+        sizes = request.sizes()
+        total += sizes["responseBodySize"] + sizes["responseHeadersSize"]
+        kinds.add(request.resource_type)
+    context.close()
+    assert kinds <= {"document", "stylesheet", "script"}, kinds  # no fonts, no images
+    assert total < 60 * 1024, f"{total} bytes"
+    print(json.dumps({"front_page_bytes_transferred": total, "requests": len(responses)}))
