@@ -138,10 +138,12 @@ def load_demo_command() -> None:
 @click.command("serve")
 @click.option("--host", default="127.0.0.1", show_default=True)
 @click.option("--port", default=5000, show_default=True, type=int)
-@click.option("--workers", default=2, show_default=True, type=int)
+@click.option("--workers", default=2, show_default=True, type=int, help="Processes (one a core).")
+@click.option("--threads", default=8, show_default=True, type=int, help="Threads per process.")
+@click.option("--access-log/--no-access-log", default=False, show_default=True)
 @with_appcontext
-def serve_command(host: str, port: int, workers: int) -> None:
-    """Run the production server (gunicorn)."""
+def serve_command(host: str, port: int, workers: int, threads: int, access_log: bool) -> None:
+    """Run the production server (Granian, a WSGI server with its HTTP in Rust)."""
     from .schema import SchemaNotCurrent, check_schema_current
 
     try:
@@ -151,19 +153,13 @@ def serve_command(host: str, port: int, workers: int) -> None:
     click.echo(f"Serving on http://{host}:{port}  (Ctrl+C to stop)", err=True)
     sys.stdout.flush()
     args = [
-        sys.executable,
-        "-m",
-        "gunicorn",
-        "--bind",
-        f"{host}:{port}",
-        "--workers",
-        str(workers),
-        "--threads",
-        "4",
-        "--access-logfile",
-        "-",
+        sys.executable, "-m", "granian", "--interface", "wsgi", "--no-ws",
+        "--host", host, "--port", str(port),
+        "--workers", str(workers), "--blocking-threads", str(threads),
+        "--respawn-failed-workers", "--log-level", "info",
+        "--access-log" if access_log else "--no-access-log",
         "statuspage.wsgi:app",
-    ]
+    ]  # fmt: skip
     os.execv(sys.executable, args)
 
 

@@ -1,4 +1,6 @@
-"""The production entry point: gunicorn 'statuspage.wsgi:app'. Refuses an unmigrated database."""
+"""The production entry point, `statuspage.wsgi:app` (for Granian, gunicorn or any WSGI server).
+
+Refuses an unmigrated database."""
 
 import sys
 

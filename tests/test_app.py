@@ -26,7 +26,7 @@ def test_the_app_refuses_an_unmigrated_database_and_names_the_command(tmp_path, 
         create_app()
 
 
-def test_gunicorn_entry_point_exits_with_the_message(tmp_path):
+def test_the_wsgi_entry_point_exits_with_the_message(tmp_path):
     env = {
         "STATUSPAGE_INSTANCE_PATH": str(tmp_path),
         "SECRET_KEY": "x" * 32,
