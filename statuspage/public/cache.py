@@ -190,11 +190,17 @@ class PageCache:
 
 
 def _choose_encoding(accept_encoding: str, bodies: dict[str, bytes]) -> str:
-    offered = {
-        part.split(";")[0].strip().lower()
-        for part in accept_encoding.split(",")
-        if not part.strip().replace(" ", "").endswith(";q=0")
-    }
+    """br, then gzip, among those the client accepts (a q of 0 refuses one)."""
+    offered = set()
+    for part in accept_encoding.lower().split(","):
+        name, _, params = part.partition(";")
+        quality = params.strip().removeprefix("q=")
+        try:
+            refused = bool(params.strip()) and float(quality) == 0
+        except ValueError:
+            refused = False
+        if not refused:
+            offered.add(name.strip())
     for encoding in ("br", "gzip"):
         if encoding in offered and encoding in bodies:
             return encoding

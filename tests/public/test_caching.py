@@ -153,3 +153,36 @@ def test_pages_already_rendered_are_served_while_the_database_is_in_trouble(tmp_
     still = browser.get("/")
     assert still.status_code == 200 and "Tax filing" in still.text
     assert browser.get("/history").status_code == 503  # never rendered, so not in the cache
+
+
+@pytest.mark.parametrize(
+    ("accept_encoding", "expected"),
+    [("gzip, deflate, br", "br"), ("br;q=0, gzip", "gzip"), ("br;q=0.0, gzip;q=0", None),
+     ("identity", None), ("*;q=garbage, gzip", "gzip"), ("", None)],
+)  # fmt: skip
+def test_the_cache_answers_in_an_encoding_the_client_accepts(
+    client, catalog, accept_encoding, expected
+):
+    response = client.get("/", headers={"Accept-Encoding": accept_encoding})
+    assert response.headers.get("Content-Encoding") == expected
+    body = response.data
+    if expected == "br":
+        body = brotli.decompress(body)
+    elif expected == "gzip":
+        body = gzip.decompress(body)
+    assert b"Current status of government services" in body
+
+
+@pytest.mark.parametrize(
+    ("method", "path", "headers"),
+    [("GET", "/?utm_source=x&page=99999999999999999999", {}),
+     ("GET", "/api/v2/summary.json?callback=evil", {}),
+     ("HEAD", "/api/v2/summary.json", {"If-None-Match": "W/"}),
+     ("OPTIONS", "/", {}),
+     ("GET", "/history?month=2026-02-31&page=-1", {"If-Modified-Since": "Thu, 99 Foo 2026"}),
+     ("GET", "/incidents/INC-2026-1123-999", {}),
+     ("GET", "/services/../../etc/passwd", {})],
+)  # fmt: skip
+def test_odd_requests_get_sensible_answers(client, catalog, method, path, headers):
+    response = client.open(path, method=method, headers=headers)
+    assert response.status_code in (200, 204, 304, 404), response.status_code
