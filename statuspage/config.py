@@ -64,11 +64,11 @@ class Config:
     ]
     # Public pages: a CDN or browser may keep them briefly, and serve stale copies while it
     # revalidates or while the site is down.
-    # Public pages are rendered once per change and kept in each worker's memory (public/cache.py);
-    # each worker looks at the site's version at most once per PAGE_CACHE_CHECK_SECONDS.
     # A folder to keep a static copy of the public site in, refreshed after each change by the
     # scheduled jobs (none by default; `statuspage export-static DIR` writes one on demand).
     STATIC_EXPORT_DIR = None
+    # Public pages are rendered once per change and kept in each worker's memory (public/cache.py);
+    # each worker looks at the site's version at most once per PAGE_CACHE_CHECK_SECONDS.
     PAGE_CACHE_ENABLED = True
     PAGE_CACHE_ENTRIES = 256
     PAGE_CACHE_CHECK_SECONDS = 1.0
