@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 from dataclasses import dataclass, field
-from datetime import date, datetime, time, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import or_, select
@@ -65,7 +65,11 @@ def _split_by_day(start: datetime, end: datetime, zone: ZoneInfo):
     while local < end_local:
         next_midnight = datetime.combine(local.date() + timedelta(days=1), time(), zone)
         stop = min(next_midnight, end_local)
-        yield local.date(), int((stop - local).total_seconds() // 60)
+        # In UTC: within one zone Python subtracts wall clocks, an hour off on a DST change day.
+        yield (
+            local.date(),
+            int((stop.astimezone(UTC) - local.astimezone(UTC)).total_seconds() // 60),
+        )
         local = stop
 
 

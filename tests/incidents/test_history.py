@@ -1,6 +1,6 @@
 """The 90-day bars: the worst state each local day, how long, and availability."""
 
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from statuspage import clock
@@ -82,3 +82,13 @@ def test_the_front_page_has_bars_and_their_text(client, app):
         assert "100.00% available" in html
         service_page = client.get("/services/tax-filing").text
         assert "20 November: partial outage for 2 h 10 min" in service_page
+
+
+def test_a_day_with_a_daylight_saving_change_counts_its_real_minutes():
+    from statuspage.incidents.history import _split_by_day
+
+    eastern = ZoneInfo("America/New_York")
+    # 1 November 2026: the clocks go back at 2:00 AM EDT, so the day lasts 25 hours.
+    start = datetime(2026, 11, 1, 4, tzinfo=UTC)  # midnight EDT
+    end = datetime(2026, 11, 2, 5, tzinfo=UTC)  # midnight EST
+    assert list(_split_by_day(start, end, eastern)) == [(date(2026, 11, 1), 25 * 60)]

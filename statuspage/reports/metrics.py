@@ -1,0 +1,194 @@
+"""The monthly report's figures, as pure functions over plain values (no database here).
+
+A month is a calendar month in the site's time zone, so its length follows daylight saving
+(November 2026 in New York has 30 days and one hour). An incident belongs to the month it was
+detected in; its downtime counts in every month it touches, clipped to each.
+
+Medians and 90th percentiles interpolate between the two nearest values (PostgreSQL's
+`percentile_cont`, Python's `statistics.quantiles(method="inclusive")`), so a figure is the same
+whichever computes it.
+"""
+
+from __future__ import annotations
+
+import statistics
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, timedelta
+from zoneinfo import ZoneInfo
+
+from ..incidents.deadlines import (
+    IncidentFacts,
+    breached_target,
+    first_communication_by,
+)
+from ..policy import BusinessCalendar, Policy
+
+Interval = tuple[datetime, datetime]
+
+
+def month_window(month: date, zone: ZoneInfo) -> Interval:
+    """The month's first and the next month's first midnight in the zone, as UTC.
+
+    In UTC, because Python subtracts two times of one zone by their wall clocks: 1 December minus
+    1 November in New York would come out an hour short of the month that really passed.
+    """
+    start = datetime(month.year, month.month, 1, tzinfo=zone)
+    following = datetime(month.year + month.month // 12, month.month % 12 + 1, 1, tzinfo=zone)
+    return start.astimezone(UTC), following.astimezone(UTC)
+
+
+def minutes(span: timedelta) -> float:
+    return span.total_seconds() / 60
+
+
+@dataclass(frozen=True)
+class Spread:
+    """Median and 90th percentile of a set of durations, in minutes; None when there are none."""
+
+    count: int
+    median: float | None
+    p90: float | None
+
+
+def spread(values: Sequence[float]) -> Spread:
+    if not values:
+        return Spread(0, None, None)
+    if len(values) == 1:
+        return Spread(1, values[0], values[0])
+    deciles = statistics.quantiles(values, n=10, method="inclusive")
+    return Spread(len(values), statistics.median(values), deciles[8])
+
+
+@dataclass(frozen=True)
+class ResponseTimes:
+    detect: Spread  # MTTD: detected - started (when the start is known)
+    acknowledge: Spread  # MTTA: acknowledged - detected
+    resolve: Spread  # MTTR: resolved - detected
+
+
+@dataclass(frozen=True)
+class Timing:
+    """One incident's moments, as the month's figures need them."""
+
+    detected_at: datetime
+    started_at: datetime | None = None
+    acknowledged_at: datetime | None = None
+    resolved_at: datetime | None = None
+
+
+def response_times(incidents: Iterable[Timing]) -> ResponseTimes:
+    detect, acknowledge, resolve = [], [], []
+    for incident in incidents:
+        if incident.started_at is not None:
+            detect.append(minutes(incident.detected_at - incident.started_at))
+        if incident.acknowledged_at is not None:
+            acknowledge.append(minutes(incident.acknowledged_at - incident.detected_at))
+        if incident.resolved_at is not None:
+            resolve.append(minutes(incident.resolved_at - incident.detected_at))
+    return ResponseTimes(spread(detect), spread(acknowledge), spread(resolve))
+
+
+@dataclass(frozen=True)
+class Compliance:
+    met: int
+    total: int
+
+    @property
+    def percent(self) -> float | None:
+        return 100.0 * self.met / self.total if self.total else None
+
+
+def resolution_compliance(
+    incidents: Iterable[IncidentFacts], policy: Policy, calendar: BusinessCalendar
+) -> Compliance:
+    """Resolved within the target for the priority (as it stood, de-escalations included) and tier.
+
+    Only resolved incidents are judged; one still open is not yet a breach or a success.
+    """
+    resolved = [facts for facts in incidents if facts.resolved_at is not None]
+    met = sum(not breached_target(facts, policy, calendar) for facts in resolved)
+    return Compliance(met, len(resolved))
+
+
+@dataclass(frozen=True)
+class CommunicationTimeliness:
+    first_on_time: Compliance
+    late_by: Spread  # how late the late first communications were, in minutes
+    cadence_breaches: int
+    cadence_late_by: Spread
+
+
+def communication_timeliness(
+    incidents: Iterable[IncidentFacts],
+    cadence_lateness: Sequence[timedelta],
+    policy: Policy,
+    calendar: BusinessCalendar,
+) -> CommunicationTimeliness:
+    """First public communication against its deadline, and the month's missed update deadlines.
+
+    Incidents whose priority sets no first-communication deadline (P3, P4) are not judged.
+    `cadence_lateness` is how late each missed "next update" was (from the missed-deadline log).
+    """
+    judged, on_time, late = 0, 0, []
+    for facts in incidents:
+        due = first_communication_by(facts, policy, calendar)
+        if due is None:
+            continue
+        judged += 1
+        if facts.first_public_at is not None and facts.first_public_at <= due:
+            on_time += 1
+        elif facts.first_public_at is not None:
+            late.append(minutes(facts.first_public_at - due))
+    cadence = [minutes(span) for span in cadence_lateness]
+    return CommunicationTimeliness(
+        Compliance(on_time, judged), spread(late), len(cadence), spread(cadence)
+    )
+
+
+def _union_within(intervals: Iterable[Interval], window: Interval) -> list[Interval]:
+    """The intervals clipped to the window, overlaps merged, in order."""
+    start, end = window
+    clipped = sorted((max(a, start), min(b, end)) for a, b in intervals if a < end and b > start)
+    merged: list[Interval] = []
+    for a, b in clipped:
+        if merged and a <= merged[-1][1]:
+            merged[-1] = (merged[-1][0], max(merged[-1][1], b))
+        else:
+            merged.append((a, b))
+    return merged
+
+
+def _total(intervals: Iterable[Interval]) -> float:
+    return sum(minutes(b - a) for a, b in intervals)
+
+
+@dataclass(frozen=True)
+class Availability:
+    period_minutes: float
+    downtime_minutes: float  # major outage, unplanned
+    maintenance_minutes: float  # planned, not downtime; time also down counts as downtime only
+
+    @property
+    def percent(self) -> float:
+        """The share of the month without an unplanned major outage."""
+        return 100.0 * (1 - self.downtime_minutes / self.period_minutes)
+
+
+def availability(
+    window: Interval, outages: Iterable[Interval], maintenance: Iterable[Interval]
+) -> Availability:
+    """One service's month: overlapping outages count once, and maintenance is shown apart."""
+    down = _union_within(outages, window)
+    planned = _union_within(maintenance, window)
+    overlap = sum(
+        minutes(min(b1, b2) - max(a1, a2))
+        for a1, b1 in down
+        for a2, b2 in planned
+        if a1 < b2 and a2 < b1
+    )
+    return Availability(
+        period_minutes=minutes(window[1] - window[0]),
+        downtime_minutes=_total(down),
+        maintenance_minutes=_total(planned) - overlap,
+    )

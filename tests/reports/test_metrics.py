@@ -1,0 +1,131 @@
+"""The monthly figures on a fixture month, November 2026 in New York, computed by hand.
+
+November 2026 starts at midnight EDT (04:00 UTC) and daylight saving ends on its first day
+(2:00 AM EDT, 06:00 UTC, the clocks go back an hour), so the month lasts 30 days and 1 hour:
+43,260 minutes. It ends at midnight EST on 1 December (05:00 UTC).
+"""
+
+from datetime import UTC, date, datetime, timedelta
+from zoneinfo import ZoneInfo
+
+import pytest
+
+from statuspage.incidents.deadlines import IncidentFacts
+from statuspage.policy import BusinessCalendar, build_policy
+from statuspage.reports.metrics import (
+    Compliance,
+    Spread,
+    Timing,
+    availability,
+    communication_timeliness,
+    month_window,
+    resolution_compliance,
+    response_times,
+    spread,
+)
+
+EASTERN = ZoneInfo("America/New_York")
+POLICY = build_policy()
+CALENDAR = BusinessCalendar(EASTERN, "US")
+NOVEMBER = month_window(date(2026, 11, 1), EASTERN)
+m = lambda n: timedelta(minutes=n)  # noqa: E731
+
+
+def utc(day: int, hour: int, minute: int = 0, month: int = 11) -> datetime:
+    return datetime(2026, month, day, hour, minute, tzinfo=UTC)
+
+
+def test_the_month_follows_the_site_zone_and_its_daylight_saving_change():
+    start, end = NOVEMBER
+    assert start.astimezone(UTC) == utc(1, 4) and end.astimezone(UTC) == utc(1, 5, month=12)
+    assert (end - start) == timedelta(days=30, hours=1)
+    december = month_window(date(2026, 12, 1), EASTERN)
+    assert december[1].astimezone(UTC) == datetime(2027, 1, 1, 5, tzinfo=UTC)
+
+
+def test_availability_unions_outages_clips_them_to_the_month_and_keeps_maintenance_apart():
+    outages = [
+        # Began on 31 October at 10:30 PM EDT, ended 1 November 1:10 AM EDT: 70 min in November.
+        (utc(1, 2, 30), utc(1, 5, 10)),
+        # 1:00 AM EDT to 2:00 AM EST across the change: 2 real hours, overlapping the one above.
+        (utc(1, 5), utc(1, 7)),
+        # 30 November 11:00 PM EST into December: 60 min in November.
+        (utc(1, 4, month=12), utc(1, 6, month=12)),
+    ]
+    # Maintenance 06:30-08:00 UTC: its first 30 min overlap the outage and count as downtime.
+    maintenance = [(utc(1, 6, 30), utc(1, 8))]
+    result = availability(NOVEMBER, outages, maintenance)
+    assert result.period_minutes == 43_260
+    assert result.downtime_minutes == 180 + 60  # 04:00-07:00 merged, plus the December spill
+    assert result.maintenance_minutes == 60
+    assert result.percent == pytest.approx(100 * (1 - 240 / 43_260))  # 99.4452%
+    assert round(result.percent, 4) == 99.4452
+
+
+def test_a_month_without_trouble_is_fully_available():
+    result = availability(NOVEMBER, [], [(utc(10, 3), utc(10, 4))])
+    assert result.percent == 100.0 and result.maintenance_minutes == 60
+
+
+def test_percentiles_interpolate_like_percentile_cont():
+    assert spread([]) == Spread(0, None, None)
+    assert spread([7.0]) == Spread(1, 7.0, 7.0)
+    assert spread([30.0, 10.0, 20.0]) == Spread(3, 20.0, 28.0)  # p90: 20 + 0.8 x 10
+    assert spread([12.0, 1.0, 8.0, 5.0]) == Spread(4, 6.5, pytest.approx(10.8))
+
+
+def test_response_times_mttd_mtta_mttr():
+    incidents = [
+        Timing(detected_at=utc(1, 2, 40), started_at=utc(1, 2, 30),
+               acknowledged_at=utc(1, 2, 45), resolved_at=utc(1, 5, 10)),  # 10, 5, 150
+        Timing(detected_at=utc(1, 5), acknowledged_at=utc(1, 5, 12),
+               resolved_at=utc(1, 7)),  # start unknown; 12, 120
+        Timing(detected_at=utc(9, 4, 20), started_at=utc(9, 3, 50),
+               acknowledged_at=utc(9, 4, 21)),  # 30, 1, still open
+        Timing(detected_at=utc(20, 15), started_at=utc(20, 14, 40),
+               acknowledged_at=utc(20, 15, 8), resolved_at=utc(20, 16)),  # 20, 8, 60
+    ]  # fmt: skip
+    result = response_times(incidents)
+    assert result.detect == Spread(3, 20.0, 28.0)
+    assert result.acknowledge == Spread(4, 6.5, pytest.approx(10.8))
+    assert result.resolve == Spread(3, 120.0, 144.0)
+
+
+X = utc(23, 15)  # Monday 23 November, 10:00 AM EST
+
+
+def facts(*history, resolved=None, first_public=None) -> IncidentFacts:
+    first, *changes = history
+    return IncidentFacts(
+        detected_at=X,
+        priorities=((X, first), *((X + m(at), p) for at, p in changes)),
+        tier=1,
+        resolved_at=X + m(resolved) if resolved is not None else None,
+        first_public_at=X + m(first_public) if first_public is not None else None,
+    )
+
+
+FIXTURE = [
+    facts(1, resolved=50, first_public=10),  # within P1's 1 h and 15 min
+    # Lowered to P2 after 10 min: P2's 4 h and 30 min from detection apply, so both are met
+    # (as a P1 it would have missed both).
+    facts(1, (10, 2), resolved=180, first_public=25),
+    facts(2, resolved=300, first_public=45),  # P2 over 4 h; first update 15 min late
+    facts(1),  # still open, nothing said yet: not judged for resolution, late for communication
+    facts(3, resolved=30),  # a P3 has no first-communication deadline
+]
+
+
+def test_resolution_within_target_judges_resolved_incidents_at_their_final_priority():
+    result = resolution_compliance(FIXTURE, POLICY, CALENDAR)
+    assert result == Compliance(met=3, total=4)  # the P2 at 5 h breached
+    assert result.percent == 75.0
+
+
+def test_communication_timeliness_first_update_and_cadence():
+    cadence = [m(5), m(25), m(40)]
+    result = communication_timeliness(FIXTURE, cadence, POLICY, CALENDAR)
+    assert result.first_on_time == Compliance(met=2, total=4)
+    assert result.late_by == Spread(1, 15.0, 15.0)
+    assert result.cadence_breaches == 3
+    assert result.cadence_late_by == Spread(3, 25.0, 37.0)
