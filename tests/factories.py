@@ -3,8 +3,12 @@
 from __future__ import annotations
 
 import itertools
+import os
 import re
+import subprocess
+import sys
 from datetime import datetime, timedelta
+from pathlib import Path
 
 from statuspage import clock
 from statuspage.catalog.models import Agency, Service
@@ -110,3 +114,34 @@ def login(client, user: User, password: str = PASSWORD):
     if token := csrf_token(client, "/admin/login"):
         data["csrf_token"] = token
     return client.post("/admin/login", data=data, follow_redirects=False)
+
+
+def run_cli_in_parallel(
+    args: list[str],
+    *,
+    database_url: str,
+    instance: Path,
+    smtp_port: int,
+    processes: int = 2,
+    timeout: float = 300,
+) -> list[str]:
+    """Run `statuspage ARGS` in several processes at once against one database and a real SMTP
+    server; fail unless every one exits 0; return what each printed."""
+    env = {
+        **os.environ,
+        "DATABASE_URL": database_url,
+        "STATUSPAGE_INSTANCE_PATH": str(instance),
+        "SECRET_KEY": "x" * 32,
+        "MAIL_SERVER": "127.0.0.1",
+        "MAIL_PORT": str(smtp_port),
+    }
+    command = [sys.executable, "-m", "statuspage.cli", *args]
+    started = [
+        subprocess.Popen(
+            command, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
+        )
+        for _ in range(processes)
+    ]
+    outputs = [process.communicate(timeout=timeout) for process in started]
+    assert [process.returncode for process in started] == [0] * processes, outputs
+    return [out for out, _ in outputs]

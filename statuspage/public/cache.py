@@ -14,7 +14,6 @@ flash message or sign-in state is ever stored and served to someone else.
 from __future__ import annotations
 
 import gzip
-import hashlib
 import logging
 import threading
 import time
@@ -37,7 +36,7 @@ COMPRESSIBLE = ("text/", "application/json", "application/javascript", "applicat
                 "application/atom+xml", "application/rss+xml")  # fmt: skip
 MIN_COMPRESS_BYTES = 500
 log = logging.getLogger(__name__)
-# Headers the stored page keeps; the rest (Date, Content-Length, encoding) are set per answer.
+# Headers the stored page keeps as they came; the rest are set per answer.
 DROPPED_HEADERS = {"content-length", "content-encoding", "etag", "last-modified", "vary", "date"}
 
 
@@ -151,20 +150,20 @@ class PageCache:
             if hasattr(chunks, "close"):
                 chunks.close()
         headers = captured["headers"]
-        cache_control = next((v for k, v in headers if k.lower() == "cache-control"), "")
+        cache_control = _header(headers, "cache-control")
         if not captured["status"].startswith("200") or not cache_control.startswith("public"):
             return None
-        if any(k.lower() == "set-cookie" for k, _ in headers):
+        if _header(headers, "set-cookie") or not _header(headers, "etag"):
             return None
         entry = Entry(
             version=version.number,
             day=day,
             headers=[(k, v) for k, v in headers if k.lower() not in DROPPED_HEADERS],
-            etag='"' + hashlib.sha256(body).hexdigest()[:32] + '"',
+            etag=_header(headers, "etag"),  # the app's own (public/__init__.py), of this body
             last_modified=format_datetime(version.changed_at.replace(microsecond=0), usegmt=True),
         )
         entry.bodies["identity"] = body
-        content_type = next((v for k, v in headers if k.lower() == "content-type"), "")
+        content_type = _header(headers, "content-type")
         if content_type.startswith(COMPRESSIBLE) and len(body) >= MIN_COMPRESS_BYTES:
             entry.bodies["br"] = brotli.compress(body, quality=11)
             entry.bodies["gzip"] = gzip.compress(body, compresslevel=9, mtime=0)
@@ -187,6 +186,10 @@ class PageCache:
         headers.append(("Content-Length", str(len(body))))
         start_response("200 OK", headers)
         return [b""] if environ["REQUEST_METHOD"] == "HEAD" else [body]
+
+
+def _header(headers: list[tuple[str, str]], name: str) -> str:
+    return next((value for key, value in headers if key.lower() == name), "")
 
 
 def _choose_encoding(accept_encoding: str, bodies: dict[str, bytes]) -> str:

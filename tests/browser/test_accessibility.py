@@ -50,7 +50,6 @@ def samples(live_server):
             "slug": "revenue",
             "key": "p1_initial",
             "window_id": db.session.scalars(select(MaintenanceWindow.id)).first(),
-            "token": None,  # per endpoint, below
             "confirm_token": confirm_token(subscriber.id, subscriber.email),
             "manage_token": manage_token(subscriber.id, subscriber.email),
         }

@@ -1,9 +1,6 @@
 """The outbox: written with the publish, sent once, retried with backoff, never lost."""
 
-import os
 import socket
-import subprocess
-import sys
 from datetime import timedelta
 
 import pytest
@@ -15,7 +12,14 @@ from statuspage.incidents.models import IncidentUpdate, State
 from statuspage.incidents.operations import publish_update
 from statuspage.subscriptions import outbox
 from statuspage.subscriptions.models import Notification, Subscriber, SubscriberScope
-from tests.factories import login, make_agency, make_incident, make_service, make_user
+from tests.factories import (
+    login,
+    make_agency,
+    make_incident,
+    make_service,
+    make_user,
+    run_cli_in_parallel,
+)
 
 
 @pytest.fixture
@@ -136,25 +140,12 @@ def test_two_dispatcher_processes_share_the_work_and_send_each_message_once(
     add_subscribers(service, 300)
     publish_p1_update(service)
     db.session.remove()
-    env = {
-        **os.environ,
-        "DATABASE_URL": migrated,
-        "STATUSPAGE_INSTANCE_PATH": str(tmp_path),
-        "SECRET_KEY": "x" * 32,
-        "MAIL_SERVER": "127.0.0.1",
-        "MAIL_PORT": str(smtp.port),
-    }
-    command = [sys.executable, "-m", "statuspage.cli", "dispatch", "--until-empty", "--batch", "20"]
-    processes = [
-        subprocess.Popen(
-            command, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
-        )
-        for _ in range(2)
-    ]
-    outputs = [p.communicate(timeout=300) for p in processes]
-    assert [p.returncode for p in processes] == [0, 0], outputs
+    outputs = run_cli_in_parallel(
+        ["dispatch", "--until-empty", "--batch", "20"],
+        database_url=migrated, instance=tmp_path, smtp_port=smtp.port,
+    )  # fmt: skip
     recipients = [m["To"] for m in smtp.messages]
-    assert len(recipients) == 300, outputs and len(set(recipients)) == 300
+    assert len(recipients) == 300 and len(set(recipients)) == 300, outputs
     assert statuses() == {"sent": 300}
 
 
