@@ -1,5 +1,5 @@
 """The 90-day history of each service: the worst state of each day in the site's time zone, how
-long it lasted, and the availability (the share of the period without a major outage)."""
+long it lasted, and the availability (the share of the period without a major outage). Overlapping incidents count once."""
 
 from __future__ import annotations
 
@@ -12,6 +12,7 @@ from sqlalchemy import or_, select
 
 from ..catalog.status import ServiceStatus
 from ..extensions import db
+from ..intervals import Interval, total_minutes, union_within
 from ..maintenance.models import MaintenanceWindow, WindowStatus, window_services
 from .models import AffectedService, Impact, Incident
 from .visibility import public_clause
@@ -58,19 +59,11 @@ def _duration(minutes: int) -> str:
     return f"{hours} h {rest} min" if rest else f"{hours} h"
 
 
-def _split_by_day(start: datetime, end: datetime, zone: ZoneInfo):
-    """(local day, minutes) for each day the interval touches."""
-    local = start.astimezone(zone)
-    end_local = end.astimezone(zone)
-    while local < end_local:
-        next_midnight = datetime.combine(local.date() + timedelta(days=1), time(), zone)
-        stop = min(next_midnight, end_local)
-        # In UTC: within one zone Python subtracts wall clocks, an hour off on a DST change day.
-        yield (
-            local.date(),
-            int((stop.astimezone(UTC) - local.astimezone(UTC)).total_seconds() // 60),
-        )
-        local = stop
+def day_window(day: date, zone: ZoneInfo) -> Interval:
+    """A local day from midnight to midnight, in UTC (25 hours when the clocks go back)."""
+    start = datetime.combine(day, time(), zone)
+    following = datetime.combine(day + timedelta(days=1), time(), zone)
+    return start.astimezone(UTC), following.astimezone(UTC)
 
 
 def daily_history(
@@ -79,11 +72,9 @@ def daily_history(
     """Per service: a Day for each of the last ``days`` days (today included), oldest first."""
     today = now.astimezone(zone).date()
     first_day = today - timedelta(days=days - 1)
-    start = datetime.combine(first_day, time(), zone)
-    minutes: dict[int, dict[date, dict[ServiceStatus, int]]] = defaultdict(
-        lambda: defaultdict(lambda: defaultdict(int))
-    )
-    outage_minutes: dict[int, int] = defaultdict(int)
+    start = day_window(first_day, zone)[0]
+    # Per service and state, the spans it was in; overlapping incidents count once.
+    spans: dict[int, dict[ServiceStatus, list[Interval]]] = defaultdict(lambda: defaultdict(list))
 
     incidents = db.session.execute(
         select(
@@ -100,12 +91,7 @@ def daily_history(
     )  # fmt: skip
     for service_id, impact, started_at, detected_at, resolved_at in incidents:
         status = ServiceStatus.from_impact(Impact(impact))
-        begin = max(started_at or detected_at, start)
-        finish = min(resolved_at or now, now)
-        for day, count in _split_by_day(begin, finish, zone):
-            minutes[service_id][day][status] += count
-            if status is ServiceStatus.MAJOR_OUTAGE:
-                outage_minutes[service_id] += count
+        spans[service_id][status].append((started_at or detected_at, resolved_at or now))
 
     windows = db.session.execute(
         select(window_services.c.service_id, MaintenanceWindow.starts_at, MaintenanceWindow.ends_at)
@@ -118,18 +104,28 @@ def daily_history(
         )
     )
     for service_id, starts_at, ends_at in windows:
-        for day, count in _split_by_day(max(starts_at, start), min(ends_at, now), zone):
-            minutes[service_id][day][ServiceStatus.UNDER_MAINTENANCE] += count
+        spans[service_id][ServiceStatus.UNDER_MAINTENANCE].append((starts_at, ends_at))
 
-    period = int((now - start).total_seconds() // 60)
+    period = (start, now)
+    days_windows = [
+        (first_day + timedelta(days=offset), day_window(first_day + timedelta(days=offset), zone))
+        for offset in range(days)
+    ]
     result = {}
     for service_id in service_ids:
+        states = spans[service_id]
+        outage = union_within(states[ServiceStatus.MAJOR_OUTAGE], period)
         history = ServiceHistory(
-            major_outage_minutes=min(outage_minutes[service_id], period), period_minutes=period
+            major_outage_minutes=int(total_minutes(outage)),
+            period_minutes=int(total_minutes([period])),
         )
-        for offset in range(days):
-            day = first_day + timedelta(days=offset)
-            spent = {s: m for s, m in minutes[service_id][day].items() if m > 0}
+        for day, (day_start, day_end) in days_windows:
+            window = (day_start, min(day_end, now))
+            spent = {
+                status: int(total_minutes(union_within(intervals, window)))
+                for status, intervals in states.items()
+            }
+            spent = {status: count for status, count in spent.items() if count > 0}
             if not spent:
                 history.days.append(Day(day, ServiceStatus.OPERATIONAL, 0))
                 continue

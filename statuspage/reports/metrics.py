@@ -22,9 +22,8 @@ from ..incidents.deadlines import (
     breached_target,
     first_communication_by,
 )
+from ..intervals import Interval, overlap_minutes, total_minutes, union_within
 from ..policy import BusinessCalendar, Policy
-
-Interval = tuple[datetime, datetime]
 
 
 def month_window(month: date, zone: ZoneInfo) -> Interval:
@@ -146,23 +145,6 @@ def communication_timeliness(
     )
 
 
-def _union_within(intervals: Iterable[Interval], window: Interval) -> list[Interval]:
-    """The intervals clipped to the window, overlaps merged, in order."""
-    start, end = window
-    clipped = sorted((max(a, start), min(b, end)) for a, b in intervals if a < end and b > start)
-    merged: list[Interval] = []
-    for a, b in clipped:
-        if merged and a <= merged[-1][1]:
-            merged[-1] = (merged[-1][0], max(merged[-1][1], b))
-        else:
-            merged.append((a, b))
-    return merged
-
-
-def _total(intervals: Iterable[Interval]) -> float:
-    return sum(minutes(b - a) for a, b in intervals)
-
-
 @dataclass(frozen=True)
 class Availability:
     period_minutes: float
@@ -179,16 +161,10 @@ def availability(
     window: Interval, outages: Iterable[Interval], maintenance: Iterable[Interval]
 ) -> Availability:
     """One service's month: overlapping outages count once, and maintenance is shown apart."""
-    down = _union_within(outages, window)
-    planned = _union_within(maintenance, window)
-    overlap = sum(
-        minutes(min(b1, b2) - max(a1, a2))
-        for a1, b1 in down
-        for a2, b2 in planned
-        if a1 < b2 and a2 < b1
-    )
+    down = union_within(outages, window)
+    planned = union_within(maintenance, window)
     return Availability(
         period_minutes=minutes(window[1] - window[0]),
-        downtime_minutes=_total(down),
-        maintenance_minutes=_total(planned) - overlap,
+        downtime_minutes=total_minutes(down),
+        maintenance_minutes=total_minutes(planned) - overlap_minutes(down, planned),
     )

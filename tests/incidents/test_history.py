@@ -5,7 +5,8 @@ from zoneinfo import ZoneInfo
 
 from statuspage import clock
 from statuspage.catalog.status import ServiceStatus
-from statuspage.incidents.history import daily_history
+from statuspage.incidents.history import daily_history, day_window
+from statuspage.intervals import total_minutes
 from statuspage.incidents.models import Impact, State
 from statuspage.incidents.operations import publish_update
 from statuspage.maintenance.operations import save_window
@@ -85,10 +86,22 @@ def test_the_front_page_has_bars_and_their_text(client, app):
 
 
 def test_a_day_with_a_daylight_saving_change_counts_its_real_minutes():
-    from statuspage.incidents.history import _split_by_day
-
-    eastern = ZoneInfo("America/New_York")
     # 1 November 2026: the clocks go back at 2:00 AM EDT, so the day lasts 25 hours.
-    start = datetime(2026, 11, 1, 4, tzinfo=UTC)  # midnight EDT
-    end = datetime(2026, 11, 2, 5, tzinfo=UTC)  # midnight EST
-    assert list(_split_by_day(start, end, eastern)) == [(date(2026, 11, 1), 25 * 60)]
+    start, end = day_window(date(2026, 11, 1), ZoneInfo("America/New_York"))
+    assert start == datetime(2026, 11, 1, 4, tzinfo=UTC)  # midnight EDT
+    assert end == datetime(2026, 11, 2, 5, tzinfo=UTC)  # midnight EST
+    assert total_minutes([(start, end)]) == 25 * 60
+
+
+def test_overlapping_outages_count_once(app):
+    service = make_service(make_agency())
+    # 15:00-17:00 and 15:30-17:30 UTC on 23 November: one outage of 2 h 30 min, not 4 h.
+    for start in (
+        datetime(2026, 11, 23, 15, tzinfo=UTC),
+        datetime(2026, 11, 23, 15, 30, tzinfo=UTC),
+    ):
+        incident(service, Impact.MAJOR_OUTAGE, start, 120, priority=1)
+    now = datetime(2026, 11, 24, 12, tzinfo=UTC)
+    history = daily_history([service.id], now, ZoneInfo("America/New_York"))[service.id]
+    assert history.major_outage_minutes == 150
+    assert history.days[-2].description == "23 November: major outage for 2 h 30 min"
