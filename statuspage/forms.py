@@ -6,7 +6,14 @@ from __future__ import annotations
 from datetime import UTC
 
 from flask_wtf import FlaskForm
-from wtforms import DateTimeLocalField, RadioField, SelectMultipleField, widgets
+from wtforms import (
+    DateTimeLocalField,
+    FieldList,
+    FormField,
+    RadioField,
+    SelectMultipleField,
+    widgets,
+)
 from wtforms.validators import StopValidation, ValidationError
 
 from .timefmt import local_input_value, site_zone
@@ -20,7 +27,9 @@ class BaseForm(FlaskForm):
     class Meta:
         def bind_field(self, form, unbound_field, options):
             filters = unbound_field.kwargs.get("filters", [])
-            if _strip not in filters:
+            if issubclass(unbound_field.field_class, (FieldList, FormField)):
+                pass  # lists and sub-forms take no filters: their fields are stripped where read
+            elif _strip not in filters:
                 unbound_field.kwargs["filters"] = [_strip, *filters]
             return unbound_field.bind(form=form, **options)
 

@@ -14,6 +14,12 @@ from .incidents.models import (
 )
 from .maintenance.models import MaintenanceWindow
 from .publication import SiteState
+from .reports.models import (
+    MonthlyReport,
+    PostIncidentReport,
+    PreventiveAction,
+    ReportRevision,
+)
 from .subscriptions.models import Notification, Subscriber, SubscriberScope, Webhook
 from .users.models import LoginFailure, Membership, User
 
@@ -29,9 +35,13 @@ __all__ = [
     "MaintenanceWindow",
     "Membership",
     "MissedDeadline",
+    "MonthlyReport",
     "Notification",
+    "PostIncidentReport",
+    "PreventiveAction",
     "PriorityChange",
     "Reminder",
+    "ReportRevision",
     "Service",
     "SiteState",
     "Subscriber",

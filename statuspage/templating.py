@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import date
+
 from flask import Flask
 
 from . import clock
@@ -13,6 +15,12 @@ from .markdown import render_markdown
 from .timefmt import format_absolute, format_relative, iso_utc, time_element, zone_abbreviation
 
 
+def long_date(value: date | str) -> str:
+    """E.g. '5 December 2026' (from a date or an ISO date string)."""
+    day = date.fromisoformat(value) if isinstance(value, str) else value
+    return f"{day.day} {day:%B %Y}"
+
+
 def register_templating(app: Flask) -> None:
     app.jinja_env.filters.update(
         markdown=render_markdown,
@@ -20,6 +28,7 @@ def register_templating(app: Flask) -> None:
         absolute_time=format_absolute,
         relative_time=format_relative,
         iso_utc=iso_utc,
+        long_date=long_date,
     )
     # Globals (not a context processor) so that imported macros see them too.
     app.jinja_env.globals.update(

@@ -5,6 +5,9 @@ from __future__ import annotations
 from wtforms import (
     BooleanField,
     EmailField,
+    FieldList,
+    Form,
+    FormField,
     PasswordField,
     SelectField,
     StringField,
@@ -21,12 +24,15 @@ from wtforms.validators import (
 from ..catalog.models import Service
 from ..forms import BaseForm, CheckboxesField, ChoiceField, SiteDateTimeField
 from ..incidents.models import PRIORITY_LABELS, UPDATE_STATUSES, Impact, Source
+from ..reports.models import ActionStatus, RootCause
 
 # Choices are {value: label} dicts, the form WTForms prefers.
 PRIORITY_CHOICES = {str(p): label for p, label in PRIORITY_LABELS.items()}
 IMPACT_CHOICES = {impact.value: impact.label for impact in Impact}
 SOURCE_CHOICES = {source.value: source.label for source in Source}
 STATUS_CHOICES = {state.value: state.label for state in UPDATE_STATUSES}
+ACTION_STATUS_CHOICES = {status.value: status.label for status in ActionStatus}
+ROOT_CAUSE_CHOICES = {cause.value: cause.label for cause in RootCause}
 
 
 class LoginForm(BaseForm):
@@ -210,3 +216,55 @@ class MaintenanceForm(BaseForm):
         description="What will not work, and what to do instead.",
         validators=[Length(max=5000)],
     )
+
+
+class ActionRowForm(Form):
+    """One preventive action; a row left wholly blank is ignored."""
+
+    description = TextAreaField("What will be done", validators=[Length(max=2000)])
+    owner = StringField("Owner", description="A named person or team.",
+                        validators=[Length(max=200)])  # fmt: skip
+    due_on = StringField("Due date", render_kw={"type": "date"})
+    status = SelectField("Status", choices=ACTION_STATUS_CHOICES)
+
+
+SECTION = [Length(max=20_000)]
+
+
+class ReviewForm(BaseForm):
+    summary = TextAreaField(
+        "Executive summary",
+        description="Two or three sentences a citizen can read on their own: what went wrong, "
+        "for whom, for how long.",
+        validators=SECTION,
+    )
+    timeline = TextAreaField(
+        "Timeline",
+        description="One line per moment: the date, the time in the site's time zone (with EST "
+        "or EDT when the clocks changed), then what happened. Prefilled from the incident's "
+        "record; edit it freely.",
+        validators=SECTION,
+        render_kw={"rows": 14},
+    )
+    people_affected = TextAreaField("People affected", validators=SECTION)
+    duration = StringField("Duration", validators=[Length(max=500)])
+    transactions_lost = TextAreaField(
+        "Transactions lost (if any)",
+        description="For example applications that could not be submitted.",
+        validators=SECTION,
+    )
+    root_cause = TextAreaField(
+        "Root cause", description="In plain language, without jargon.", validators=SECTION
+    )
+    root_cause_category = SelectField(
+        "Root cause category", choices={"": "Choose a category", **ROOT_CAUSE_CHOICES}
+    )
+    resolution = TextAreaField("How it was fixed", validators=SECTION)
+    lessons = TextAreaField("Lessons learned", validators=SECTION)
+    apology = TextAreaField("Apology", validators=SECTION)
+    correction_note = TextAreaField(
+        "What this correction changes",
+        description="Shown with the corrected report, dated.",
+        validators=[Length(max=2000)],
+    )
+    actions = FieldList(FormField(ActionRowForm), min_entries=0)

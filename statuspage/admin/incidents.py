@@ -41,6 +41,8 @@ from ..incidents.operations import (
 )
 from ..incidents.visibility import is_public
 from ..policy import current_calendar, current_policy
+from ..reports import reviews
+from ..timefmt import site_zone
 from ..users.models import Membership, Role, User
 from . import admin
 from .forms import (
@@ -95,6 +97,8 @@ def dashboard():
         readings=readings,
         awaiting=awaiting,
         recent=recent,
+        reviews_owed=reviews.outstanding_reviews(agency_ids, now),
+        actions_overdue=reviews.overdue_actions(agency_ids, now.astimezone(site_zone()).date()),
         can_create=bool(agency_ids_for(current_user, Role.COMMUNICATIONS_LEAD)),
         now=now,
     )
@@ -247,6 +251,8 @@ def _render_incident(incident: Incident, *, status=200, **forms):
                 for a in incident.approvals
             },
             is_public=is_public(incident),
+            review_need=reviews.need_for(incident),
+            review=reviews.report_for(incident),
             can_publish=current_user.can(Role.COMMUNICATIONS_LEAD, incident.agency_id),
             now=now,
         ),

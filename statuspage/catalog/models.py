@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
-from sqlalchemy import CheckConstraint, ForeignKey, Integer, String, Text
+from sqlalchemy import CheckConstraint, Float, ForeignKey, Integer, String, Text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from ..extensions import db
+
+
+# Monthly availability a service promises when it sets no target of its own, by tier.
+TIER_AVAILABILITY_TARGETS = {1: 99.9, 2: 99.5, 3: 99.0, 4: 98.0}
 
 
 class Agency(db.Model):
@@ -36,8 +40,15 @@ class Service(db.Model):
     description: Mapped[str] = mapped_column(Text, default="")
     tier: Mapped[int] = mapped_column(Integer, default=2)
     display_order: Mapped[int] = mapped_column(Integer, default=0)
+    # The share of each month without a major outage the agency promises, in percent; None: the
+    # tier's default.
+    availability_target: Mapped[float | None] = mapped_column(Float)
 
     agency: Mapped[Agency] = relationship(back_populates="services")
+
+    @property
+    def target_availability(self) -> float:
+        return self.availability_target or TIER_AVAILABILITY_TARGETS[self.tier]
 
     def __repr__(self) -> str:
         return f"<Service {self.slug}>"

@@ -97,7 +97,7 @@ class Incident(db.Model):
     detected_at: Mapped[datetime] = mapped_column(UTCDateTime, index=True)
     acknowledged_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     first_public_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
-    resolved_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    resolved_at: Mapped[datetime | None] = mapped_column(UTCDateTime, index=True)
     closed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=clock.now)
 

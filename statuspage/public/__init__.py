@@ -11,7 +11,8 @@ CACHEABLE = {
     "public.maintenance_calendar", "public.api_summary", "public.api_status",
     "public.api_components", "public.api_incidents", "public.api_unresolved_incidents",
     "public.api_maintenances", "public.api_upcoming_maintenances", "public.api_active_maintenances",
-    "public.embed_script", "public.embed_frame",
+    "public.embed_script", "public.embed_frame", "public.incident_report", "public.reports_index",
+    "public.monthly_report",
 }  # fmt: skip
 
 
@@ -28,4 +29,4 @@ def cache_headers(response):
     return response
 
 
-from . import api, embed, feeds, routes, subscriptions  # noqa: E402,F401
+from . import api, embed, feeds, reports, routes, subscriptions  # noqa: E402,F401

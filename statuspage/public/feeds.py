@@ -3,6 +3,7 @@ maintenance calendar (iCalendar)."""
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from urllib.parse import urlsplit
 
@@ -17,6 +18,7 @@ from ..extensions import db
 from ..incidents.models import AffectedService, Incident, IncidentUpdate
 from ..incidents.visibility import public_clause
 from ..maintenance.models import MaintenanceWindow, WindowStatus
+from ..reports.models import ReportRevision
 from ..markdown import render_markdown
 from . import public
 
@@ -30,20 +32,78 @@ CALENDAR_HISTORY = timedelta(days=90)
 EPOCH = datetime(2020, 1, 1, tzinfo=UTC)
 
 
-def _updates(agency_id: int | None = None, service_id: int | None = None):
-    query = (
-        select(IncidentUpdate)
-        .join(Incident)
-        .where(public_clause())
-        .options(selectinload(IncidentUpdate.incident).selectinload(Incident.agency))
-        .order_by(IncidentUpdate.published_at.desc(), IncidentUpdate.id.desc())
-        .limit(FEED_ENTRIES)
-    )
+@dataclass(frozen=True)
+class FeedEntry:
+    tag: str
+    title: str
+    link: str
+    at: datetime
+    author: str
+    html: str
+
+
+def _scoped(query, agency_id: int | None, service_id: int | None):
     if agency_id is not None:
         query = query.where(Incident.agency_id == agency_id)
     if service_id is not None:
         query = query.where(Incident.affected.any(AffectedService.service_id == service_id))
-    return db.session.scalars(query).all()
+    return query
+
+
+def _entries(agency_id: int | None = None, service_id: int | None = None) -> list[FeedEntry]:
+    """The latest public updates and published post-incident reports, newest first."""
+    updates = db.session.scalars(
+        _scoped(
+            select(IncidentUpdate)
+            .join(Incident)
+            .where(public_clause())
+            .options(selectinload(IncidentUpdate.incident).selectinload(Incident.agency))
+            .order_by(IncidentUpdate.published_at.desc(), IncidentUpdate.id.desc())
+            .limit(FEED_ENTRIES),
+            agency_id,
+            service_id,
+        )
+    ).all()
+    revisions = db.session.scalars(
+        _scoped(
+            select(ReportRevision)
+            .join(Incident, ReportRevision.incident_id == Incident.id)
+            .where(public_clause())
+            .options(selectinload(ReportRevision.incident).selectinload(Incident.agency))
+            .order_by(ReportRevision.published_at.desc(), ReportRevision.id.desc())
+            .limit(FEED_ENTRIES),
+            agency_id,
+            service_id,
+        )
+    ).all()
+    entries = [
+        FeedEntry(
+            _tag("update", update.id),
+            f"{update.status_label}: {update.incident.title}",
+            url_for("public.incident", ref=update.incident.ref, _external=True)
+            + f"#update-{update.id}",
+            update.published_at,
+            update.incident.agency.name,
+            str(render_markdown(update.body)),
+        )
+        for update in updates
+    ] + [
+        FeedEntry(
+            _tag("report", revision.id),
+            (
+                "Corrected post-incident report: "
+                if revision.number > 1
+                else "Post-incident report: "
+            )
+            + revision.incident.title,
+            url_for("public.incident_report", ref=revision.incident.ref, _external=True),
+            revision.published_at,
+            revision.incident.agency.name,
+            str(render_markdown(revision.sections["summary"])),
+        )
+        for revision in revisions
+    ]
+    return sorted(entries, key=lambda entry: (entry.at, entry.tag), reverse=True)[:FEED_ENTRIES]
 
 
 def _tag(kind: str, ident) -> str:
@@ -52,7 +112,7 @@ def _tag(kind: str, ident) -> str:
     return f"tag:{host},2026:{kind}-{ident}"
 
 
-def _feed(title: str, page_url: str, self_url: str, format: str, updates) -> Response:
+def _feed(title: str, page_url: str, self_url: str, format: str, entries) -> Response:
     feed = FeedGenerator()
     feed.id(self_url)
     feed.title(title)
@@ -61,21 +121,19 @@ def _feed(title: str, page_url: str, self_url: str, format: str, updates) -> Res
     feed.link(href=self_url, rel="self")
     feed.language("en")
     # Both stamps from the data, not the clock: the same data gives the same bytes (and ETag).
-    feed.updated(updates[0].published_at if updates else EPOCH)
-    feed.lastBuildDate(updates[0].published_at if updates else EPOCH)
-    for update in reversed(updates):  # feedgen puts the last added first
-        incident = update.incident
-        link = url_for("public.incident", ref=incident.ref, _external=True) + f"#update-{update.id}"
+    feed.updated(entries[0].at if entries else EPOCH)
+    feed.lastBuildDate(entries[0].at if entries else EPOCH)
+    for item in reversed(entries):  # feedgen puts the last added first
         entry = feed.add_entry()
-        entry.id(_tag("update", update.id))
-        entry.guid(_tag("update", update.id), permalink=False)
-        entry.title(f"{update.status_label}: {incident.title}")
-        entry.link(href=link)
-        entry.published(update.published_at)
-        entry.updated(update.published_at)
-        entry.author(name=incident.agency.name)
-        entry.content(str(render_markdown(update.body)), type="html")
-        entry.description(str(render_markdown(update.body)))
+        entry.id(item.tag)
+        entry.guid(item.tag, permalink=False)
+        entry.title(item.title)
+        entry.link(href=item.link)
+        entry.published(item.at)
+        entry.updated(item.at)
+        entry.author(name=item.author)
+        entry.content(item.html, type="html")
+        entry.description(item.html)
     body = feed.rss_str(pretty=True) if format == "rss" else feed.atom_str(pretty=True)
     return Response(body, content_type=CONTENT_TYPES[format])
 
@@ -87,7 +145,7 @@ def feed(format: str):
         url_for("public.index", _external=True),
         url_for("public.feed", format=format, _external=True),
         format,
-        _updates(),
+        _entries(),
     )
 
 
@@ -99,7 +157,7 @@ def agency_feed(slug: str, format: str):
         url_for("public.agency", slug=slug, _external=True),
         url_for("public.agency_feed", slug=slug, format=format, _external=True),
         format,
-        _updates(agency_id=agency.id),
+        _entries(agency_id=agency.id),
     )
 
 
@@ -111,7 +169,7 @@ def service_feed(slug: str, format: str):
         url_for("public.service", slug=slug, _external=True),
         url_for("public.service_feed", slug=slug, format=format, _external=True),
         format,
-        _updates(service_id=service.id),
+        _entries(service_id=service.id),
     )
 
 

@@ -18,6 +18,7 @@ from ..maintenance import queries as maintenance_queries
 from ..timefmt import site_zone
 from . import public
 from .forms import HistoryFilterForm
+from .reports import published_revisions
 
 
 @public.get("/")
@@ -90,7 +91,9 @@ def incident(ref: str):
     if not is_reference(ref):
         abort(404)
     found = incident_queries.public_incident(ref) or abort(404)
-    return render_template("public/incident.html", incident=found)
+    return render_template(
+        "public/incident.html", incident=found, revisions=published_revisions(found.id)
+    )
 
 
 @public.get("/history")

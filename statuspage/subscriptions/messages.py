@@ -12,6 +12,7 @@ from ..extensions import db
 from ..incidents.cadence import next_update_due
 from ..incidents.models import IncidentUpdate
 from ..maintenance.models import MaintenanceWindow
+from ..reports.models import ReportRevision
 from ..timefmt import iso_utc
 from .tokens import confirm_token, manage_token
 
@@ -74,6 +75,25 @@ def render_event(
             render_template("emails/incident_update.html", **context),
             _incident_payload(incident, update, context["incident_url"]),
         )
+    if event == "report":
+        revision = db.session.get(ReportRevision, int(event_key))
+        if revision is None:
+            raise EventGone(f"report revision {event_key} no longer exists")
+        incident = revision.incident
+        context = {
+            "incident": incident,
+            "revision": revision,
+            "sections": revision.sections,
+            "report_url": url_for("public.incident_report", ref=incident.ref, _external=True),
+            **links,
+        }
+        kind = "Corrected post-incident report" if revision.number > 1 else "Post-incident report"
+        return Rendered(
+            f"{kind}: {incident.title} ({incident.agency.name})",
+            render_template("emails/report.txt", **context),
+            render_template("emails/report.html", **context),
+            _report_payload(incident, revision, context["report_url"]),
+        )
     if event == "maintenance":
         window = db.session.get(MaintenanceWindow, int(event_key.split(":")[0]))
         if window is None:
@@ -135,6 +155,22 @@ def _incident_payload(incident, update, url: str) -> dict:
             "status": update.status,
             "body": update.body,
             "created_at": iso_utc(update.published_at),
+        },
+    }
+
+
+def _report_payload(incident, revision, url: str) -> dict:
+    sections = revision.sections
+    return {
+        "type": "incident.postmortem",
+        "incident": {"id": incident.ref, "name": incident.title, "shortlink": url},
+        "postmortem": {
+            "revision": revision.number,
+            "published_at": iso_utc(revision.published_at),
+            "correction_note": revision.correction_note,
+            "summary": sections["summary"],
+            "root_cause_category": revision.root_cause_category,
+            "url": url,
         },
     }
 

@@ -209,6 +209,18 @@ def enqueue_update(incident: Incident, update: IncidentUpdate) -> None:
     )
 
 
+def enqueue_report(incident: Incident, revision) -> None:
+    """A published post-incident report (or its correction) to the incident's subscribers."""
+    rule = current_policy()[incident.priority].email_subscribers
+    _fan_out(
+        "report",
+        str(revision.id),
+        incident.agency_id,
+        [a.service_id for a in incident.affected],
+        email=rule is not EmailSubscribers.NO,
+    )
+
+
 def enqueue_maintenance(window) -> None:
     """A maintenance notice (new, changed or cancelled) to the subscribers of its services."""
     _fan_out(

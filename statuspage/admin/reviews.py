@@ -1,0 +1,196 @@
+"""Post-incident reviews: start, write, approve (service owner), publish, correct, track actions."""
+
+from __future__ import annotations
+
+from datetime import date
+
+from flask import abort, flash, redirect, render_template, request, url_for
+from flask_login import current_user
+
+from ..extensions import db
+from ..incidents.models import Incident
+from ..reports import reviews
+from ..reports.models import ActionStatus, PostIncidentReport
+from ..reports.reviews import ActionDraft, ReviewContent, ReviewError
+from ..reports.timeline import TimelineError, parse_lines
+from ..timefmt import site_zone
+from ..users.models import Role
+from . import admin
+from .forms import ActionForm, ReviewForm
+from .permissions import incident_for
+
+BLANK_ACTION_ROWS = 2
+TEXT_FIELDS = (
+    "summary", "people_affected", "duration", "transactions_lost", "root_cause",
+    "root_cause_category", "resolution", "lessons", "apology", "correction_note",
+)  # fmt: skip
+
+
+def _form_for(report: PostIncidentReport) -> ReviewForm:
+    form = ReviewForm(
+        formdata=None,
+        **{name: getattr(report, name) for name in TEXT_FIELDS},
+        timeline=reviews.timeline_text(report),
+    )
+    for action in report.actions:
+        form.actions.append_entry(
+            {
+                "description": action.description,
+                "owner": action.owner,
+                "due_on": action.due_on.isoformat(),
+                "status": action.status,
+            }
+        )
+    return form
+
+
+def _with_blank_rows(form: ReviewForm) -> ReviewForm:
+    for _ in range(BLANK_ACTION_ROWS):
+        form.actions.append_entry()
+    return form
+
+
+def _render(incident: Incident, report: PostIncidentReport | None, form=None, status=200):
+    need = reviews.need_for(incident)
+    if report is not None and form is None:
+        form = _with_blank_rows(_form_for(report))
+    return (
+        render_template(
+            "admin/review.html",
+            incident=incident,
+            report=report,
+            form=form,
+            need=need,
+            report_due=reviews.public_report_due(incident, need),
+            missing=reviews.missing_sections(report) if report else [],
+            can_write=current_user.can(reviews.WRITER, incident.agency_id),
+            can_approve=current_user.can(reviews.APPROVER, incident.agency_id),
+            action_form=ActionForm(formdata=None),
+            action_statuses={status.value: status.label for status in ActionStatus},
+        ),
+        status,
+    )
+
+
+@admin.get("/incidents/<ref>/review")
+def review(ref: str):
+    incident = incident_for(ref, Role.VIEWER)
+    return _render(incident, reviews.report_for(incident))
+
+
+@admin.post("/incidents/<ref>/review/start")
+def start_review(ref: str):
+    incident = incident_for(ref, reviews.WRITER)
+    if not ActionForm().validate_on_submit():
+        abort(400)
+    reviews.start_review(incident, by=current_user)
+    flash("Review started, prefilled from the incident's record.", "success")
+    return redirect(url_for("admin.review", ref=ref))
+
+
+def _action_drafts(form: ReviewForm) -> list[ActionDraft]:
+    """The filled rows; a date that cannot be read is refused with the row's number."""
+    drafts = []
+    for number, entry in enumerate(form.actions, start=1):
+        row = entry.form
+        description = (row.description.data or "").strip()
+        owner = (row.owner.data or "").strip()
+        raw_due = (row.due_on.data or "").strip()
+        if not (description or owner or raw_due):
+            continue
+        try:
+            due_on = date.fromisoformat(raw_due) if raw_due else None
+        except ValueError:
+            raise ReviewError(
+                f"Preventive action {number}: “{raw_due}” is not a date; use YYYY-MM-DD.",
+                f"actions-{number - 1}-due_on",
+            ) from None
+        drafts.append(ActionDraft(description, owner, due_on, row.status.data))
+    return drafts
+
+
+def _add_error(form: ReviewForm, error: ReviewError) -> None:
+    """A rule's message on its field; a preventive action's field lives in its row."""
+    if error.field and error.field.startswith("actions-"):
+        _, index, name = error.field.split("-", 2)
+        row = form.actions[int(index)].form
+        row[name].errors = [*row[name].errors, error.message]
+    else:
+        form.add_error(error.field, error.message)
+
+
+@admin.post("/incidents/<ref>/review")
+def save_review(ref: str):
+    incident = incident_for(ref, reviews.WRITER)
+    report = reviews.report_for(incident) or abort(404)
+    form = ReviewForm()
+    if not form.validate_on_submit():
+        return _render(incident, report, form, status=400)
+    try:
+        content = ReviewContent(
+            **{name: form[name].data or "" for name in TEXT_FIELDS},
+            timeline=parse_lines(form.timeline.data or "", site_zone()),
+            actions=_action_drafts(form),
+        )
+        reviews.save_draft(report, content, by=current_user)
+    except TimelineError as error:
+        db.session.rollback()
+        form.timeline.errors = [str(error)]
+        return _render(incident, report, form, status=400)
+    except ReviewError as error:
+        db.session.rollback()
+        _add_error(form, error)
+        return _render(incident, report, form, status=400)
+    flash("Review saved as a draft. The service owner approves it before it is published.",
+          "success")  # fmt: skip
+    return redirect(url_for("admin.review", ref=ref))
+
+
+def _decide(ref: str, role: Role, operation, success: str):
+    incident = incident_for(ref, role)
+    report = reviews.report_for(incident) or abort(404)
+    if not ActionForm().validate_on_submit():
+        abort(400)
+    try:
+        operation(report, by=current_user)
+    except ReviewError as error:
+        db.session.rollback()
+        flash(error.message, "error")
+        return redirect(url_for("admin.review", ref=ref))
+    flash(success, "success")
+    return redirect(url_for("admin.review", ref=ref))
+
+
+@admin.post("/incidents/<ref>/review/approve")
+def approve_review(ref: str):
+    return _decide(ref, reviews.APPROVER, reviews.approve, "Approved. It can now be published.")
+
+
+@admin.post("/incidents/<ref>/review/publish")
+def publish_review(ref: str):
+    return _decide(
+        ref,
+        reviews.WRITER,
+        reviews.publish,
+        "Published on the incident's page, in the feeds and to its subscribers.",
+    )
+
+
+@admin.post("/incidents/<ref>/review/actions")
+def track_actions(ref: str):
+    incident = incident_for(ref, reviews.WRITER)
+    report = reviews.report_for(incident) or abort(404)
+    if not ActionForm().validate_on_submit():
+        abort(400)
+    statuses = {
+        action.id: request.form.get(f"status-{action.id}", action.status)
+        for action in report.actions
+    }
+    try:
+        changed = reviews.update_action_statuses(report, statuses, by=current_user)
+    except ReviewError as error:
+        db.session.rollback()
+        flash(error.message, "error")
+    else:
+        flash(f"{changed} action{'' if changed == 1 else 's'} updated.", "success")
+    return redirect(url_for("admin.review", ref=ref))

@@ -1,0 +1,415 @@
+"""Post-incident reviews: which incidents need one and by when, the draft, the service owner's
+approval, publication as a frozen revision, and corrections as new revisions.
+
+Each operation checks the rules, writes the change and its audit entry, and commits.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from datetime import date, datetime, timedelta
+
+import nh3
+from sqlalchemy import select
+from sqlalchemy.orm import selectinload
+
+from .. import audit, clock
+from ..extensions import db
+from ..incidents import cadence
+from ..incidents.deadlines import ReviewNeed, review_need
+from ..incidents.models import AffectedService, Incident, MissedDeadline, State
+from ..incidents.deadlines import Kind
+from ..incidents.visibility import is_public
+from ..markdown import render_markdown
+from ..policy import current_calendar, current_policy
+from ..subscriptions.operations import enqueue_report
+from ..timefmt import site_zone
+from ..users.models import Role, User
+from .models import (
+    ActionStatus,
+    PostIncidentReport,
+    PreventiveAction,
+    ReportRevision,
+    ReviewStatus,
+    RootCause,
+)
+from .timeline import Entry, format_lines
+
+WRITER = Role.COMMUNICATIONS_LEAD
+APPROVER = Role.SERVICE_OWNER
+# The sections a report cannot be approved or published without, in the order of the page.
+REQUIRED_SECTIONS = {
+    "summary": "Executive summary",
+    "timeline": "Timeline",
+    "people_affected": "People affected",
+    "duration": "Duration",
+    "root_cause": "Root cause",
+    "root_cause_category": "Root cause category",
+    "resolution": "Resolution",
+    "lessons": "Lessons learned",
+    "apology": "Apology",
+}
+TEXT_SECTIONS = (
+    "summary", "people_affected", "duration", "transactions_lost", "root_cause", "resolution",
+    "lessons", "apology",
+)  # fmt: skip
+# How far back the dashboard looks for reviews still owed.
+OUTSTANDING_WINDOW = timedelta(days=180)
+
+
+class ReviewError(ValueError):
+    """A change the rules refuse; ``field`` names the form field it belongs to."""
+
+    def __init__(self, message: str, field: str | None = None):
+        super().__init__(message)
+        self.message = message
+        self.field = field
+
+
+@dataclass(frozen=True)
+class ActionDraft:
+    description: str
+    owner: str
+    due_on: date | None
+    status: str = ActionStatus.OPEN.value
+
+
+@dataclass
+class ReviewContent:
+    summary: str = ""
+    timeline: list[Entry] = field(default_factory=list)
+    people_affected: str = ""
+    duration: str = ""
+    transactions_lost: str = ""
+    root_cause: str = ""
+    root_cause_category: str = ""
+    resolution: str = ""
+    lessons: str = ""
+    apology: str = ""
+    correction_note: str = ""
+    actions: list[ActionDraft] = field(default_factory=list)
+
+
+# --- which incidents need a review ------------------------------------------------------------
+
+
+def need_for(incident: Incident) -> ReviewNeed:
+    facts = cadence.facts_for(incident, with_recurrence=True)
+    return review_need(facts, current_policy(), current_calendar())
+
+
+def public_report_due(incident: Incident, need: ReviewNeed) -> datetime | None:
+    """When the public report is due: the policy's public-report window after resolution, or the
+    review's own due time when the priority sets none."""
+    if not need.required or incident.resolved_at is None:
+        return None
+    window = current_policy()[incident.priority].public_report_due
+    if window is None:
+        return need.due
+    return window.after(incident.resolved_at, current_calendar())
+
+
+@dataclass(frozen=True)
+class Outstanding:
+    incident: Incident
+    need: ReviewNeed
+    report: PostIncidentReport | None
+
+    def is_overdue(self, now: datetime) -> bool:
+        return self.need.due is not None and self.need.due < now
+
+
+def outstanding_reviews(agency_ids: list[int], now: datetime) -> list[Outstanding]:
+    """Resolved incidents that need a review and have no published report yet, soonest due
+    first."""
+    incidents = db.session.scalars(
+        select(Incident)
+        .where(
+            Incident.agency_id.in_(agency_ids),
+            Incident.resolved_at.is_not(None),
+            Incident.resolved_at >= now - OUTSTANDING_WINDOW,
+            ~select(ReportRevision.id).where(ReportRevision.incident_id == Incident.id).exists(),
+        )
+        .options(
+            selectinload(Incident.affected).selectinload(AffectedService.service),
+            selectinload(Incident.updates),
+            selectinload(Incident.priority_changes),
+        )
+    ).all()
+    reports = {
+        report.incident_id: report
+        for report in db.session.scalars(
+            select(PostIncidentReport).where(
+                PostIncidentReport.incident_id.in_([i.id for i in incidents])
+            )
+        )
+    }
+    found = []
+    for incident in incidents:
+        need = need_for(incident)
+        if need.required:
+            found.append(Outstanding(incident, need, reports.get(incident.id)))
+    return sorted(found, key=lambda item: item.need.due)
+
+
+def overdue_actions(agency_ids: list[int], today: date) -> list[PreventiveAction]:
+    return list(
+        db.session.scalars(
+            select(PreventiveAction)
+            .join(PostIncidentReport)
+            .join(Incident)
+            .where(
+                Incident.agency_id.in_(agency_ids),
+                PreventiveAction.status != ActionStatus.DONE.value,
+                PreventiveAction.due_on < today,
+            )
+            .options(
+                selectinload(PreventiveAction.report).selectinload(PostIncidentReport.incident)
+            )
+            .order_by(PreventiveAction.due_on)
+        )
+    )
+
+
+# --- the draft --------------------------------------------------------------------------------
+
+
+def report_for(incident: Incident) -> PostIncidentReport | None:
+    return db.session.scalars(
+        select(PostIncidentReport).where(PostIncidentReport.incident_id == incident.id)
+    ).first()
+
+
+def _plain(markdown_text: str, limit: int = 300) -> str:
+    text = " ".join(nh3.clean(str(render_markdown(markdown_text)), tags=set()).split())
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+def prefilled_timeline(incident: Incident) -> list[Entry]:
+    """What the record already says happened, for the writer to edit: start, detection,
+    acknowledgement, priority changes, every update and every deadline that was missed."""
+    entries = []
+    if incident.started_at is not None:
+        entries.append(Entry(incident.started_at, "The problem began."))
+    entries.append(Entry(incident.detected_at, f"Detected (reported by: {incident.source_label})."))
+    if incident.acknowledged_at is not None:
+        entries.append(Entry(incident.acknowledged_at, "The team acknowledged the incident."))
+    for change in incident.priority_changes:
+        if change.from_priority is None:
+            continue
+        verb = "raised" if change.to_priority < change.from_priority else "lowered"
+        reason = f": {change.reason}" if change.reason else ""
+        entries.append(
+            Entry(change.changed_at, f"Priority {verb} to P{change.to_priority}{reason}.")
+        )
+    for update in reversed(incident.updates):
+        entries.append(Entry(update.published_at, f"{update.status_label}: {_plain(update.body)}"))
+    missed = db.session.scalars(
+        select(MissedDeadline).where(MissedDeadline.incident_id == incident.id)
+    )
+    for deadline in missed:
+        entries.append(Entry(deadline.due_at, f"Missed deadline: {Kind(deadline.kind).label}."))
+    return sorted(entries, key=lambda entry: entry.at)
+
+
+def _duration_text(incident: Incident) -> str:
+    start = incident.started_at or incident.detected_at
+    if incident.resolved_at is None:
+        return ""
+    minutes = int((incident.resolved_at - start).total_seconds() // 60)
+    hours, rest = divmod(minutes, 60)
+    spoken = f"{hours} h {rest} min" if hours else f"{rest} min"
+    return f"{spoken}, from {'the start' if incident.started_at else 'detection'} to resolution."
+
+
+def start_review(incident: Incident, *, by: User) -> PostIncidentReport:
+    """A draft prefilled from the record; starting twice returns the existing one."""
+    existing = report_for(incident)
+    if existing is not None:
+        return existing
+    now = clock.now()
+    report = PostIncidentReport(
+        incident=incident,
+        status=ReviewStatus.DRAFT.value,
+        timeline=json.dumps([entry.as_dict() for entry in prefilled_timeline(incident)]),
+        people_affected=incident.impact_description,
+        duration=_duration_text(incident),
+        created_at=now,
+        updated_at=now,
+        updated_by_id=by.id,
+    )
+    db.session.add(report)
+    audit.record("review_started", actor=by, agency_id=incident.agency_id, incident=incident)
+    db.session.commit()
+    return report
+
+
+def check_actions(actions: list[ActionDraft]) -> None:
+    for number, action in enumerate(actions, start=1):
+        if not action.description:
+            raise ReviewError(f"Preventive action {number}: describe what will be done.",
+                              f"actions-{number - 1}-description")  # fmt: skip
+        if not action.owner:
+            raise ReviewError(
+                f"Preventive action {number} has no owner: name who will do it.",
+                f"actions-{number - 1}-owner",
+            )
+        if action.due_on is None:
+            raise ReviewError(
+                f"Preventive action {number} has no due date: enter when it will be done.",
+                f"actions-{number - 1}-due_on",
+            )
+        if action.status not in {status.value for status in ActionStatus}:
+            raise ReviewError(f"Preventive action {number}: choose a status.",
+                              f"actions-{number - 1}-status")  # fmt: skip
+
+
+def save_draft(report: PostIncidentReport, content: ReviewContent, *, by: User) -> None:
+    """Save the text; saving an approved report sends it back for approval, and saving a
+    published one starts a correction (the published revision stays as it was)."""
+    check_actions(content.actions)
+    if content.root_cause_category and content.root_cause_category not in set(RootCause):
+        raise ReviewError("Choose a root cause category from the list.", "root_cause_category")
+    for name in TEXT_SECTIONS:
+        setattr(report, name, getattr(content, name))
+    report.root_cause_category = content.root_cause_category
+    report.correction_note = content.correction_note
+    report.timeline = json.dumps([entry.as_dict() for entry in content.timeline])
+    report.actions = [
+        PreventiveAction(description=a.description, owner=a.owner, due_on=a.due_on, status=a.status)
+        for a in content.actions
+    ]
+    report.status = ReviewStatus.DRAFT.value
+    report.approved_at = None
+    report.approved_by_id = None
+    report.updated_at = clock.now()
+    report.updated_by_id = by.id
+    audit.record(
+        "review_saved",
+        actor=by,
+        agency_id=report.incident.agency_id,
+        incident=report.incident,
+        actions=len(content.actions),
+    )
+    db.session.commit()
+
+
+def missing_sections(report: PostIncidentReport) -> list[str]:
+    missing = [
+        label
+        for name, label in REQUIRED_SECTIONS.items()
+        if name != "timeline" and not getattr(report, name).strip()
+    ]
+    if not report.timeline_entries:
+        missing.insert(1, REQUIRED_SECTIONS["timeline"])
+    return missing
+
+
+def _check_complete(report: PostIncidentReport, verb: str) -> None:
+    missing = missing_sections(report)
+    if missing:
+        raise ReviewError(f"The report cannot be {verb} yet. Fill in: {', '.join(missing)}.")
+    if report.revisions and not report.correction_note.strip():
+        raise ReviewError(
+            "Say what this correction changes: the note is shown with the new revision.",
+            "correction_note",
+        )
+    check_actions([ActionDraft(a.description, a.owner, a.due_on, a.status) for a in report.actions])
+
+
+def approve(report: PostIncidentReport, *, by: User) -> None:
+    if report.status != ReviewStatus.DRAFT.value:
+        raise ReviewError(f"Only a draft waits for approval; this report is {report.status}.")
+    _check_complete(report, "approved")
+    report.status = ReviewStatus.APPROVED.value
+    report.approved_at = clock.now()
+    report.approved_by_id = by.id
+    audit.record(
+        "review_approved", actor=by, agency_id=report.incident.agency_id, incident=report.incident
+    )
+    db.session.commit()
+
+
+def update_action_statuses(
+    report: PostIncidentReport, statuses: dict[int, str], *, by: User
+) -> int:
+    """Track the actions' progress; the published text is not changed by it. Returns how many
+    changed."""
+    allowed = {status.value for status in ActionStatus}
+    changed = 0
+    for action in report.actions:
+        status = statuses.get(action.id, action.status)
+        if status not in allowed:
+            raise ReviewError("Choose a status for each action.")
+        if status != action.status:
+            action.status = status
+            changed += 1
+    if changed:
+        audit.record(
+            "actions_tracked",
+            actor=by,
+            agency_id=report.incident.agency_id,
+            incident=report.incident,
+            changed=changed,
+        )
+    db.session.commit()
+    return changed
+
+
+def content_of(report: PostIncidentReport) -> dict:
+    return {
+        **{name: getattr(report, name) for name in TEXT_SECTIONS},
+        "root_cause_category": report.root_cause_category,
+        "timeline": report.timeline_entries,
+        "actions": [
+            {
+                "description": a.description,
+                "owner": a.owner,
+                "due_on": a.due_on.isoformat(),
+                "status": a.status,
+            }
+            for a in report.actions
+        ],
+    }
+
+
+def publish(report: PostIncidentReport, *, by: User) -> ReportRevision:
+    """Freeze the approved text as the next revision, and tell the incident's subscribers."""
+    incident = report.incident
+    if report.status != ReviewStatus.APPROVED.value:
+        raise ReviewError("The service owner must approve the report before it is published.")
+    if incident.resolved_at is None or incident.state not in (State.RESOLVED, State.CLOSED):
+        raise ReviewError("Publish the report once the incident is resolved.")
+    _check_complete(report, "published")
+    revision = ReportRevision(
+        report=report,
+        number=len(report.revisions) + 1,
+        incident_id=incident.id,
+        root_cause_category=report.root_cause_category,
+        content=json.dumps(content_of(report), sort_keys=True),
+        correction_note=report.correction_note if report.revisions else "",
+        published_at=clock.now(),
+        published_by_id=by.id,
+        approved_by_id=report.approved_by_id,
+    )
+    db.session.add(revision)
+    report.status = ReviewStatus.PUBLISHED.value
+    report.correction_note = ""
+    db.session.flush()
+    if is_public(incident):
+        enqueue_report(incident, revision)
+    audit.record(
+        "review_published",
+        actor=by,
+        agency_id=incident.agency_id,
+        incident=incident,
+        revision=revision.number,
+    )
+    db.session.commit()
+    return revision
+
+
+def timeline_text(report: PostIncidentReport) -> str:
+    entries = [Entry.from_dict(data) for data in report.timeline_entries]
+    return format_lines(entries, site_zone())
