@@ -187,7 +187,8 @@ def run_jobs_command(at: str | None) -> None:
     click.echo(
         f"reminders created {run.reminders_created}, sent {run.sent}, failed {run.failed}, "
         f"skipped {run.skipped}; missed deadlines recorded {run.misses_recorded}; "
-        f"auto-close {result['auto_close']}; dispatched {result['dispatch']}"
+        f"auto-close {result['auto_close']}; dispatched {result['dispatch']}; "
+        f"monthly reports drafted {result['monthly_drafts']}"
     )
 
 

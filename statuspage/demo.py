@@ -15,6 +15,7 @@ from .catalog.models import Agency, Service
 from .extensions import db
 from .incidents.models import Impact, Incident, Source, State
 from .incidents.operations import NewIncident, close_incident, create_incident, publish_update
+from .reports.models import RootCause
 from .timefmt import site_zone
 from .users.models import Role, User
 from .users.operations import create_user
@@ -622,7 +623,77 @@ def load_demo_data(*, seed: int = 2026) -> list[DemoLogin]:
     _close_past_incidents(now)
     _create_open_incident(rng, now, agencies, services, leads)
     _plan_maintenance(now, services)
+    _publish_reviews(now, leads)
+    _publish_monthly_reports(now)
     return logins
+
+
+# Reviews written for these past P1 incidents; the other P1s and P2s are left owed, so the
+# dashboard shows reviews due and overdue.
+REVIEWED = {
+    "Online tax filing unavailable": (RootCause.CHANGE, "Stage database updates on the standby "
+                                      "server first, and switch over before updating the main one."),
+    "Payment card processing failing": (RootCause.THIRD_PARTY, "Add a second card payment "
+                                        "provider, so one provider's outage does not stop payments."),
+}  # fmt: skip
+
+
+def _publish_reviews(now: datetime, leads: dict[str, User]) -> None:
+    from .reports import reviews
+    from .reports.reviews import ActionDraft, ReviewContent
+
+    admin = db.session.scalars(select(User).where(User.is_site_admin.is_(True))).first()
+    for scenario in PAST_INCIDENTS:
+        if scenario.title not in REVIEWED:
+            continue
+        incident = db.session.scalars(
+            select(Incident).where(Incident.title == scenario.title)
+        ).one()
+        category, action = REVIEWED[scenario.title]
+        written_at = incident.resolved_at + timedelta(days=1)
+        if written_at + timedelta(hours=2) > now:
+            continue
+        lead = leads[scenario.agency]
+        with clock.pinned(written_at):
+            report = reviews.start_review(incident, by=lead)
+            due = (written_at + timedelta(days=45)).astimezone(site_zone()).date()
+            reviews.save_draft(
+                report,
+                ReviewContent(
+                    summary=f"{scenario.title}. {scenario.impact_description}",
+                    timeline=reviews.prefilled_timeline(incident),
+                    people_affected=scenario.impact_description,
+                    duration=report.duration,
+                    root_cause=scenario.cause,
+                    root_cause_category=category.value,
+                    resolution=scenario.fix,
+                    lessons="We had planned for a failure of our own systems more carefully than "
+                    "for this one. The plan below closes that gap.",
+                    apology="We are sorry. People rely on this service, often close to a "
+                    "deadline, and we let them down.",
+                    actions=[ActionDraft(action, "Platform team", due)],
+                ),
+                by=lead,
+            )
+        with clock.pinned(written_at + timedelta(hours=1)):
+            reviews.approve(report, by=admin)
+            reviews.publish(report, by=lead)
+
+
+def _publish_monthly_reports(now: datetime) -> None:
+    """The two months before this one: the earlier published for everyone, the last one
+    published for the site and the first agency and left a draft for the others."""
+    from .reports import publishing
+    from .reports.monthly import month_of, previous_month
+
+    admin = db.session.scalars(select(User).where(User.is_site_admin.is_(True))).first()
+    last = previous_month(month_of(now, site_zone()))
+    agencies = list(db.session.scalars(select(Agency).order_by(Agency.display_order)))
+    for month in (previous_month(last), last):
+        for agency in [None, *agencies]:
+            draft = publishing.prepare_draft(month, agency, now=now)
+            if month != last or agency is None or agency is agencies[0]:
+                publishing.publish(draft, "", by=admin, now=now)
 
 
 def _plan_maintenance(now: datetime, services: dict[str, Service]) -> None:

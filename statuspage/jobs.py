@@ -17,6 +17,7 @@ from .incidents.operations import auto_close
 from .maintenance.operations import advance_windows
 from .policy import current_calendar, current_policy
 from .public.export import ExportResult, export_site
+from .reports.publishing import draft_last_month
 from .subscriptions import outbox
 
 
@@ -63,6 +64,11 @@ def run_static_export() -> ExportResult | None:
     return export_site(current_app._get_current_object(), Path(target), only_if_changed=True)
 
 
+def run_monthly_drafts(now: datetime | None = None) -> int:
+    """From the first day of a month: last month's report drafted for each agency and the site."""
+    return len(draft_last_month(now or clock.now()))
+
+
 def run_dispatcher() -> outbox.DispatchRun:
     """Send what the outbox holds, batch after batch, until nothing is due (each batch reads
     the clock itself)."""
@@ -76,5 +82,6 @@ def run_all(now: datetime | None = None) -> dict:
         "auto_close": run_auto_close(now),
         "maintenance": run_maintenance(now),
         "dispatch": run_dispatcher(),
+        "monthly_drafts": run_monthly_drafts(now),
         "static_export": run_static_export(),
     }

@@ -15,6 +15,7 @@ from .extensions import db
 log = logging.getLogger(__name__)
 AUTO_CLOSE_MINUTES = 5
 DISPATCH_SECONDS = 10
+MONTHLY_DRAFT_SECONDS = 3600  # idempotent: the first run of a month drafts, the rest find it done
 
 
 def _in_app(app: Flask, job):
@@ -39,6 +40,7 @@ def add_jobs(app: Flask, scheduler) -> None:
         (jobs.run_dispatcher, DISPATCH_SECONDS),
         (jobs.run_maintenance, every),
         (jobs.run_auto_close, AUTO_CLOSE_MINUTES * 60),
+        (jobs.run_monthly_drafts, MONTHLY_DRAFT_SECONDS),
         (jobs.run_static_export, every),
     )
     for job, seconds in schedule:

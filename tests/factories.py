@@ -13,7 +13,14 @@ from pathlib import Path
 from statuspage import clock
 from statuspage.catalog.models import Agency, Service
 from statuspage.extensions import db
-from statuspage.incidents.models import Impact, Incident, Source, State
+from statuspage.incidents.models import (
+    AffectedService,
+    Impact,
+    Incident,
+    PriorityChange,
+    Source,
+    State,
+)
 from statuspage.incidents.operations import NewIncident, create_incident, publish_update
 from statuspage.users.models import Role, User
 from statuspage.users.operations import create_user
@@ -145,3 +152,52 @@ def run_cli_in_parallel(
     outputs = [process.communicate(timeout=timeout) for process in started]
     assert [process.returncode for process in started] == [0] * processes, outputs
     return [out for out, _ in outputs]
+
+
+def make_past_incident(
+    services: dict[Service, Impact],
+    *,
+    priority: int,
+    detected_at: datetime,
+    started_at: datetime | None = None,
+    acknowledged_at: datetime | None = None,
+    first_public_at: datetime | None = None,
+    resolved_at: datetime | None = None,
+    lowered: tuple[datetime, int] | None = None,
+    title: str = "Past incident",
+    made_public: bool = False,
+) -> Incident:
+    """An incident written straight into the history with exact times, for the monthly figures
+    (the operations would stamp the clock's times instead). ``lowered`` is an approved
+    de-escalation: when, and to which priority."""
+    agency_id = next(iter(services)).agency_id
+    final = lowered[1] if lowered else priority
+    incident = Incident(
+        ref=f"INC-{detected_at:%Y-%m%d}-{next(_counter):03d}",
+        agency_id=agency_id,
+        title=title,
+        priority=final,
+        made_public=made_public,
+        state=State.RESOLVED.value if resolved_at else State.INVESTIGATING.value,
+        source=Source.MONITORING.value,
+        started_at=started_at,
+        detected_at=detected_at,
+        acknowledged_at=acknowledged_at,
+        first_public_at=first_public_at,
+        resolved_at=resolved_at,
+        created_at=detected_at,
+    )
+    incident.affected = [
+        AffectedService(service_id=service.id, impact=impact.value)
+        for service, impact in services.items()
+    ]
+    incident.priority_changes = [
+        PriorityChange(from_priority=None, to_priority=priority, changed_at=detected_at)
+    ]
+    if lowered:
+        incident.priority_changes.append(
+            PriorityChange(from_priority=priority, to_priority=final, changed_at=lowered[0])
+        )
+    db.session.add(incident)
+    db.session.commit()
+    return incident

@@ -22,4 +22,4 @@ def no_caching(response):
     return response
 
 
-from . import audit, auth, communications, delivery, incidents, reviews  # noqa: E402,F401
+from . import audit, auth, communications, delivery, incidents, monthly, reviews  # noqa: E402,F401

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 from wtforms import (
     BooleanField,
     EmailField,
@@ -26,6 +28,7 @@ from ..forms import BaseForm, CheckboxesField, ChoiceField, SiteDateTimeField
 from ..incidents.models import PRIORITY_LABELS, UPDATE_STATUSES, Impact, Source
 from ..reports.models import ActionStatus, RootCause
 
+MONTH = re.compile(r"\d{4}-\d{2}")
 # Choices are {value: label} dicts, the form WTForms prefers.
 PRIORITY_CHOICES = {str(p): label for p, label in PRIORITY_LABELS.items()}
 IMPACT_CHOICES = {impact.value: impact.label for impact in Impact}
@@ -268,3 +271,25 @@ class ReviewForm(BaseForm):
         validators=[Length(max=2000)],
     )
     actions = FieldList(FormField(ActionRowForm), min_entries=0)
+
+
+class MonthlyDraftForm(BaseForm):
+    scope = SelectField("Report for")
+    month = StringField(
+        "Month",
+        description="Year and month, for example 2026-10.",
+        validators=[DataRequired("Enter the month, for example 2026-10.")],
+    )
+
+    def validate_month(self, field):
+        if not MONTH.fullmatch(field.data or "") or not 1 <= int(field.data[5:]) <= 12:
+            raise ValidationError("Enter the month as year and month, for example 2026-10.")
+
+
+class MonthlyPublishForm(BaseForm):
+    commentary = TextAreaField(
+        "Notes and lessons from the agency (optional)",
+        description="Published with the figures, in Markdown. The figures are computed again "
+        "when you publish and then never change.",
+        validators=[Length(max=20_000)],
+    )

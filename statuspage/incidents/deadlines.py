@@ -182,6 +182,16 @@ def review_need(facts: IncidentFacts, policy: Policy, calendar: BusinessCalendar
     return ReviewNeed(reasons, min(w.after(facts.resolved_at, calendar) for w in windows))
 
 
+def report_due(facts: IncidentFacts, policy: Policy, calendar: BusinessCalendar) -> datetime | None:
+    """When the review must be published: the priority's public-report window after resolution,
+    or the review's own due time when the priority sets none. None when no review is needed."""
+    need = review_need(facts, policy, calendar)
+    if not need.required or facts.resolved_at is None:
+        return None
+    window = policy[facts.priority].public_report_due
+    return window.after(facts.resolved_at, calendar) if window else need.due
+
+
 def deadlines(facts: IncidentFacts, policy: Policy, calendar: BusinessCalendar) -> list[Deadline]:
     """Every deadline that applies now, with when it was met (if it was)."""
     found = [

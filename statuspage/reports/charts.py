@@ -26,11 +26,11 @@ Say = Callable[[float | None], str]
 
 WIDTH = 640
 SIDE = 8  # keeps strokes at the edges inside the viewBox
-CHAR_EM = 0.6  # an average character is narrower in every sans-serif font we ship
+CHAR_EM = 0.6  # wider than the average character of the sans-serif fonts the site asks for
 NO_DATA = "no data"
+FONT_FAMILY = "system-ui, -apple-system, 'Segoe UI', Roboto, Arial, sans-serif"  # as site.css
 
 # Fallback colours, the same as the :root variables in site.css.
-FONT_FAMILY = "system-ui, -apple-system, 'Segoe UI', Roboto, Arial, sans-serif"
 BLUE, RED, TEXT, MUTED, WHITE = "#1d70b8", "#c0281a", "#0b0c0c", "#484949", "#fff"
 
 _SAFE_ID = re.compile(r"[a-z0-9-]+")
@@ -53,7 +53,8 @@ def bar_chart(
     Labels go above rather than to the left so that long service names keep the full width. A bar
     below `target` misses it: hatched, and said so in the description.
     """
-    scale = _scale(chart_id, bars, max_value, target)
+    _check_id(chart_id)
+    scale = _scale(bars, max_value, target)
     font, bar_height, line_height = 16, 24, 20
     say = _sayer(unit, value_format)
     right = max((_width(say(value), font) for _, value in bars), default=0) + 12
@@ -117,7 +118,8 @@ def column_chart(
     chart grows wider rather than letting the text collide. The target line is labelled at its
     right end, outside the columns.
     """
-    scale = _scale(chart_id, columns, max_value, target)
+    _check_id(chart_id)
+    scale = _scale(columns, max_value, target)
     font, line_height, plot_height = 14, 17, 200
     say = _sayer(unit, value_format)
     target_lines = ["target", say(target)] if target is not None else []
@@ -175,15 +177,17 @@ def column_chart(
     return _svg(chart_id, title, desc, width, height, font, [axis, *shapes, *texts, *key])
 
 
-def _scale(
-    chart_id: str, items: Sequence[Item], max_value: float | None, target: float | None
-) -> float:
+def _check_id(chart_id: str) -> None:
+    """The id goes unescaped into id="..." and url(#...), so only a plain one is let through."""
+    if not _SAFE_ID.fullmatch(chart_id):
+        raise ValueError(f"chart id must be lowercase letters, digits and hyphens: {chart_id!r}")
+
+
+def _scale(items: Sequence[Item], max_value: float | None, target: float | None) -> float:
     """The value drawn at full length; 0 when there is nothing to draw (every bar then has none).
 
     Negative or non-finite values are refused rather than drawn wrongly: the bars start at 0.
     """
-    if not _SAFE_ID.fullmatch(chart_id):
-        raise ValueError(f"chart id must be lowercase letters, digits and hyphens: {chart_id!r}")
     values = [value for _, value in items if value is not None]
     for value in [*values, *([target] if target is not None else [])]:
         if not (math.isfinite(value) and value >= 0):
@@ -210,7 +214,7 @@ def _misses(value: float | None, target: float | None) -> bool:
 
 def _sayer(unit: str, value_format: str) -> Say:
     def say(value: float | None) -> str:
-        return "" if value is None else value_format.format(value) + unit
+        return NO_DATA if value is None else value_format.format(value) + unit
 
     return say
 

@@ -193,6 +193,8 @@ class MonthlyReportStatus(enum.StrEnum):
 
 # The scope of the whole site's report; an agency's is "agency:<id>".
 SITE_SCOPE = "site"
+# In report URLs, the whole site stands where an agency's slug would: /reports/all/2026-11.
+SITE_SLUG = "all"
 
 
 class MonthlyReport(db.Model):
@@ -222,6 +224,14 @@ class MonthlyReport(db.Model):
     @property
     def data(self) -> dict:
         return json.loads(self.figures)
+
+    @property
+    def slug(self) -> str:
+        return self.agency.slug if self.agency is not None else SITE_SLUG
+
+    @property
+    def scope_name(self) -> str:
+        return self.agency.name if self.agency is not None else "All agencies"
 
 
 def scope_for(agency: Agency | None) -> str:

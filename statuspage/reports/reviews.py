@@ -17,9 +17,8 @@ from sqlalchemy.orm import selectinload
 from .. import audit, clock
 from ..extensions import db
 from ..incidents import cadence
-from ..incidents.deadlines import ReviewNeed, review_need
+from ..incidents.deadlines import Kind, ReviewNeed, report_due, review_need
 from ..incidents.models import AffectedService, Incident, MissedDeadline, State
-from ..incidents.deadlines import Kind
 from ..incidents.visibility import is_public
 from ..markdown import render_markdown
 from ..policy import current_calendar, current_policy
@@ -99,15 +98,9 @@ def need_for(incident: Incident) -> ReviewNeed:
     return review_need(facts, current_policy(), current_calendar())
 
 
-def public_report_due(incident: Incident, need: ReviewNeed) -> datetime | None:
-    """When the public report is due: the policy's public-report window after resolution, or the
-    review's own due time when the priority sets none."""
-    if not need.required or incident.resolved_at is None:
-        return None
-    window = current_policy()[incident.priority].public_report_due
-    if window is None:
-        return need.due
-    return window.after(incident.resolved_at, current_calendar())
+def public_report_due(incident: Incident) -> datetime | None:
+    facts = cadence.facts_for(incident, with_recurrence=True)
+    return report_due(facts, current_policy(), current_calendar())
 
 
 @dataclass(frozen=True)

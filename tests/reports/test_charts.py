@@ -100,7 +100,7 @@ def test_a_missing_value_draws_no_bar_and_says_no_data(chart):
 
 
 def test_long_month_labels_wrap_under_narrow_columns_without_losing_words():
-    months = [(f"{month} 2026", 1) for month in "Jan Feb Mar Apr May Jun".split()] * 2
+    months = [(f"{month} 2026", 1) for month in ["Jan", "Feb", "Mar", "Apr", "May", "Jun"]] * 2
     root = parse(column_chart("c", "Incidents", months))
     labels = [el for el in root.iter(f"{NS}text") if "chart-label" in classes(el)]
     assert [len(label.findall(f"{NS}tspan")) for label in labels] == [2] * 12

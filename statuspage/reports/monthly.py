@@ -1,0 +1,461 @@
+"""One month's report for an agency or the whole site, read from the database and computed by the
+pure functions in `metrics`.
+
+Every query is bounded by the month (and, for recurrence, the window before it), so the time and
+memory a report takes follow the month's size, not the length of the history. Counts are taken
+by the database; the month's incidents are read as plain rows, never as ORM objects.
+"""
+
+from __future__ import annotations
+
+import bisect
+from collections import Counter, defaultdict
+from dataclasses import dataclass
+from datetime import date, datetime
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import func, or_, select
+
+from ..catalog.models import Agency, Service
+from ..extensions import db
+from ..incidents.deadlines import IncidentFacts, Kind, report_due
+from ..incidents.models import AffectedService, Impact, Incident, MissedDeadline, PriorityChange
+from ..incidents.visibility import priority_allows_public
+from ..intervals import Interval
+from ..maintenance.models import MaintenanceWindow, WindowStatus, window_services
+from ..policy import PRIORITIES, BusinessCalendar, Policy, current_calendar, current_policy
+from ..timefmt import iso_utc, site_zone
+from .metrics import (
+    Compliance,
+    Spread,
+    Timing,
+    availability,
+    communication_timeliness,
+    minutes,
+    month_window,
+    resolution_compliance,
+    response_times,
+)
+from .models import SITE_SLUG, ReportRevision, RootCause
+
+SCHEMA = 1
+TREND_MONTHS = 6  # this month and the five before it
+NOT_REVIEWED = "not_reviewed"
+
+
+def month_label(month: date) -> str:
+    return f"{month:%B %Y}"
+
+
+def previous_month(month: date) -> date:
+    return date(month.year - (month.month == 1), (month.month - 2) % 12 + 1, 1)
+
+
+def month_of(moment: datetime, zone: ZoneInfo) -> date:
+    local = moment.astimezone(zone)
+    return date(local.year, local.month, 1)
+
+
+@dataclass(frozen=True)
+class MonthIncident:
+    id: int
+    ref: str
+    title: str
+    priority: int
+    is_security: bool
+    made_public: bool
+    first_public_at: datetime | None
+    facts: IncidentFacts
+    timing: Timing
+
+
+def _scoped(query, agency: Agency | None):
+    return query.where(Incident.agency_id == agency.id) if agency is not None else query
+
+
+def _month_incidents(window: Interval, agency: Agency | None):
+    """The incidents detected in the month, as a subquery of ids and as plain rows."""
+    ids = _scoped(
+        select(Incident.id).where(
+            Incident.detected_at >= window[0], Incident.detected_at < window[1]
+        ),
+        agency,
+    )
+    rows = db.session.execute(
+        _scoped(
+            select(
+                Incident.id, Incident.ref, Incident.title, Incident.priority,
+                Incident.is_security, Incident.made_public, Incident.detected_at,
+                Incident.started_at, Incident.acknowledged_at, Incident.first_public_at,
+                Incident.resolved_at,
+            ).where(Incident.detected_at >= window[0], Incident.detected_at < window[1]),
+            agency,
+        ).order_by(Incident.detected_at, Incident.id)
+    ).all()  # fmt: skip
+    return ids, rows
+
+
+def _priority_histories(ids) -> dict[int, list[tuple[datetime, int]]]:
+    histories: dict[int, list[tuple[datetime, int]]] = defaultdict(list)
+    for incident_id, at, priority in db.session.execute(
+        select(PriorityChange.incident_id, PriorityChange.changed_at, PriorityChange.to_priority)
+        .where(PriorityChange.incident_id.in_(ids))
+        .order_by(PriorityChange.incident_id, PriorityChange.changed_at, PriorityChange.id)
+    ):
+        histories[incident_id].append((at, priority))
+    return histories
+
+
+def _services_of(ids) -> dict[int, list[tuple[int, int]]]:
+    """Incident id -> [(service id, tier)]."""
+    found: dict[int, list[tuple[int, int]]] = defaultdict(list)
+    for incident_id, service_id, tier in db.session.execute(
+        select(AffectedService.incident_id, AffectedService.service_id, Service.tier)
+        .join(Service, Service.id == AffectedService.service_id)
+        .where(AffectedService.incident_id.in_(ids))
+    ):
+        found[incident_id].append((service_id, tier))
+    return found
+
+
+def _recurrence(rows, services, policy: Policy, calendar: BusinessCalendar) -> dict[int, int]:
+    """Per incident: the most incidents on one of its services within the recurrence window
+    before its detection, itself included (as the dashboard counts them)."""
+    window = policy.rules.recurrence_window
+    since = {
+        row.id: row.detected_at - (window.after(row.detected_at, calendar) - row.detected_at)
+        for row in rows
+    }
+    service_ids = {service_id for pairs in services.values() for service_id, _ in pairs}
+    if not rows or not service_ids:
+        return {row.id: 1 for row in rows}
+    detections: dict[int, list[datetime]] = defaultdict(list)
+    for service_id, detected_at in db.session.execute(
+        select(AffectedService.service_id, Incident.detected_at)
+        .join(Incident)
+        .where(
+            AffectedService.service_id.in_(service_ids),
+            Incident.detected_at >= min(since.values()),
+            Incident.detected_at <= max(row.detected_at for row in rows),
+        )
+        .order_by(Incident.detected_at)
+    ):
+        detections[service_id].append(detected_at)
+    counts = {}
+    for row in rows:
+        counts[row.id] = max(
+            (
+                bisect.bisect_right(detections[service_id], row.detected_at)
+                - bisect.bisect_left(detections[service_id], since[row.id])
+                for service_id, _ in services.get(row.id, [])
+            ),
+            default=1,
+        )
+    return counts
+
+
+def gather_incidents(
+    window: Interval, agency: Agency | None, policy: Policy, calendar: BusinessCalendar
+) -> tuple[object, list[MonthIncident]]:
+    ids, rows = _month_incidents(window, agency)
+    histories = _priority_histories(ids)
+    services = _services_of(ids)
+    recurrence = _recurrence(rows, services, policy, calendar)
+    incidents = []
+    for row in rows:
+        facts = IncidentFacts(
+            detected_at=row.detected_at,
+            priorities=tuple(histories.get(row.id) or [(row.detected_at, row.priority)]),
+            tier=min((tier for _, tier in services.get(row.id, [])), default=4),
+            is_security=row.is_security,
+            acknowledged_at=row.acknowledged_at,
+            first_public_at=row.first_public_at,
+            resolved_at=row.resolved_at,
+            recent_on_same_service=recurrence[row.id],
+        )
+        timing = Timing(row.detected_at, row.started_at, row.acknowledged_at, row.resolved_at)
+        incidents.append(
+            MonthIncident(
+                row.id, row.ref, row.title, row.priority, row.is_security, row.made_public,
+                row.first_public_at, facts, timing,
+            )
+        )  # fmt: skip
+    return ids, incidents
+
+
+def _counts_by_priority(window: Interval, agency: Agency | None) -> dict[str, int]:
+    counted = dict(
+        db.session.execute(
+            _scoped(
+                select(Incident.priority, func.count()).where(
+                    Incident.detected_at >= window[0], Incident.detected_at < window[1]
+                ),
+                agency,
+            ).group_by(Incident.priority)
+        ).all()
+    )
+    return {f"P{p}": counted.get(p, 0) for p in PRIORITIES}
+
+
+def _cadence_lateness(window: Interval, agency: Agency | None):
+    rows = db.session.execute(
+        _scoped(
+            select(MissedDeadline.due_at, MissedDeadline.met_at)
+            .join(Incident)
+            .where(
+                MissedDeadline.kind == Kind.NEXT_UPDATE.value,
+                MissedDeadline.due_at >= window[0],
+                MissedDeadline.due_at < window[1],
+            ),
+            agency,
+        )
+    )
+    breaches, lateness = 0, []
+    for due_at, met_at in rows:
+        breaches += 1
+        if met_at is not None:
+            lateness.append(met_at - due_at)
+    return breaches, lateness
+
+
+def _services(agency: Agency | None) -> list[Service]:
+    query = select(Service).order_by(Service.agency_id, Service.display_order, Service.name)
+    if agency is not None:
+        query = query.where(Service.agency_id == agency.id)
+    return list(db.session.scalars(query))
+
+
+def _availability(window: Interval, services: list[Service]) -> list[dict]:
+    """Per service: the month without a major outage, maintenance apart, against its target."""
+    service_ids = [service.id for service in services]
+    outages: dict[int, list[Interval]] = defaultdict(list)
+    for service_id, started_at, detected_at, resolved_at in db.session.execute(
+        select(
+            AffectedService.service_id, Incident.started_at, Incident.detected_at,
+            Incident.resolved_at,
+        )
+        .join(Incident)
+        .where(
+            AffectedService.service_id.in_(service_ids),
+            AffectedService.impact == Impact.MAJOR_OUTAGE.value,
+            Incident.detected_at < window[1],
+            or_(Incident.resolved_at.is_(None), Incident.resolved_at > window[0]),
+        )
+    ):  # fmt: skip
+        outages[service_id].append((started_at or detected_at, resolved_at or window[1]))
+    planned: dict[int, list[Interval]] = defaultdict(list)
+    for service_id, starts_at, ends_at in db.session.execute(
+        select(window_services.c.service_id, MaintenanceWindow.starts_at, MaintenanceWindow.ends_at)
+        .join(MaintenanceWindow, MaintenanceWindow.id == window_services.c.window_id)
+        .where(
+            window_services.c.service_id.in_(service_ids),
+            MaintenanceWindow.status != WindowStatus.CANCELLED.value,
+            MaintenanceWindow.starts_at < window[1],
+            MaintenanceWindow.ends_at > window[0],
+        )
+    ):
+        planned[service_id].append((starts_at, ends_at))
+    result = []
+    for service in services:
+        figures = availability(window, outages[service.id], planned[service.id])
+        target = service.target_availability
+        result.append(
+            {
+                "service": service.slug,
+                "name": service.name,
+                "tier": service.tier,
+                "target": target,
+                "percent": round(figures.percent, 4),
+                "downtime_minutes": round(figures.downtime_minutes, 1),
+                "maintenance_minutes": round(figures.maintenance_minutes, 1),
+                "met_target": figures.percent >= target,
+            }
+        )
+    return result
+
+
+def _overall_availability(services: list[dict], period_minutes: float) -> float | None:
+    """The share of all service-minutes without a major outage."""
+    if not services:
+        return None
+    down = sum(item["downtime_minutes"] for item in services)
+    return round(100.0 * (1 - down / (period_minutes * len(services))), 4)
+
+
+def _revisions(ids) -> dict[int, ReportRevision]:
+    """Each incident's latest published revision, and when its first was published."""
+    latest: dict[int, ReportRevision] = {}
+    for revision in db.session.scalars(
+        select(ReportRevision)
+        .where(ReportRevision.incident_id.in_(ids))
+        .order_by(ReportRevision.incident_id, ReportRevision.number)
+    ):
+        latest[revision.incident_id] = revision
+    return latest
+
+
+def _first_published(ids) -> dict[int, datetime]:
+    return dict(
+        db.session.execute(
+            select(ReportRevision.incident_id, func.min(ReportRevision.published_at))
+            .where(ReportRevision.incident_id.in_(ids))
+            .group_by(ReportRevision.incident_id)
+        ).all()
+    )
+
+
+def _reviews(incidents, first_published, policy, calendar, now) -> dict:
+    """Reviews owed by the month's incidents: published by their due time or not. One not yet
+    due and not yet published is not judged."""
+    required = published = judged = on_time = 0
+    for incident in incidents:
+        due = report_due(incident.facts, policy, calendar)
+        if due is None:
+            continue
+        required += 1
+        at = first_published.get(incident.id)
+        published += at is not None
+        if at is None and due > now:
+            continue
+        judged += 1
+        on_time += at is not None and at <= due
+    return {
+        "required": required,
+        "published": published,
+        "on_time": _compliance(Compliance(on_time, judged)),
+    }
+
+
+def _compliance(value: Compliance) -> dict:
+    return {"met": value.met, "total": value.total, "percent": _round(value.percent)}
+
+
+def _spread(value: Spread) -> dict:
+    return {"count": value.count, "median": _round(value.median), "p90": _round(value.p90)}
+
+
+def _round(value: float | None) -> float | None:
+    return None if value is None else round(value, 2)
+
+
+def compute(month: date, agency: Agency | None, now: datetime) -> dict:
+    """Every figure of the month except the trend, as plain JSON-ready values."""
+    zone, policy, calendar = site_zone(), current_policy(), current_calendar()
+    window = month_window(month, zone)
+    ids, incidents = gather_incidents(window, agency, policy, calendar)
+    facts = [incident.facts for incident in incidents]
+    times = response_times(incident.timing for incident in incidents)
+    breaches, lateness = _cadence_lateness(window, agency)
+    communication = communication_timeliness(facts, lateness, policy, calendar)
+    threshold = policy.rules.recurrence_threshold
+    recurring = sum(f.recent_on_same_service >= threshold for f in facts)
+    revisions = _revisions(ids)
+    causes = Counter(revision.root_cause_category for revision in revisions.values())
+    services = _availability(window, _services(agency))
+    period = minutes(window[1] - window[0])
+    return {
+        "schema": SCHEMA,
+        "month": f"{month:%Y-%m}",
+        "scope": _scope(agency),
+        "period": {
+            "start": iso_utc(window[0]),
+            "end": iso_utc(window[1]),
+            "minutes": period,
+            "time_zone": zone.key,
+        },
+        "incidents": {
+            "total": len(incidents),
+            "by_priority": _counts_by_priority(window, agency),
+            "security": sum(incident.is_security for incident in incidents),
+        },
+        "response_times": {
+            "detect": _spread(times.detect),
+            "acknowledge": _spread(times.acknowledge),
+            "resolve": _spread(times.resolve),
+        },
+        "resolution": _compliance(resolution_compliance(facts, policy, calendar)),
+        "communication": {
+            "first_on_time": _compliance(communication.first_on_time),
+            "first_late_by": _spread(communication.late_by),
+            "cadence_breaches": breaches,
+            "cadence_late_by": _spread(communication.cadence_late_by),
+        },
+        "reviews": _reviews(incidents, _first_published(ids), policy, calendar, now),
+        "recurrence": {
+            "recurring": recurring,
+            "total": len(incidents),
+            "percent": _round(100.0 * recurring / len(incidents)) if incidents else None,
+        },
+        "root_causes": [
+            {"category": cause.value, "label": cause.label, "count": causes.get(cause.value, 0)}
+            for cause in RootCause
+        ]
+        + [
+            {
+                "category": NOT_REVIEWED,
+                "label": "No published review",
+                "count": len(incidents) - len(revisions),
+            }
+        ],
+        "availability": services,
+        "availability_overall": _overall_availability(services, period),
+        "notable": _notable(incidents, revisions),
+    }
+
+
+def _scope(agency: Agency | None) -> dict:
+    if agency is None:
+        return {"kind": "site", "slug": SITE_SLUG, "name": "All agencies"}
+    return {"kind": "agency", "slug": agency.slug, "name": agency.name}
+
+
+def _notable(incidents: list[MonthIncident], revisions: dict[int, ReportRevision]) -> list[dict]:
+    """The month's public P1 and P2 incidents and every public one with a published review."""
+    notable = []
+    for incident in incidents:
+        public = incident.first_public_at is not None and priority_allows_public(
+            incident.priority, incident.made_public
+        )
+        revision = revisions.get(incident.id)
+        if not public or (incident.priority > 2 and revision is None):
+            continue
+        notable.append(
+            {
+                "ref": incident.ref,
+                "title": incident.title,
+                "priority": f"P{incident.priority}",
+                "detected_at": iso_utc(incident.timing.detected_at),
+                "has_report": revision is not None,
+                "root_cause": revision.root_cause_label if revision else None,
+                "lessons": revision.sections["lessons"] if revision else None,
+            }
+        )
+    return notable
+
+
+def headline(figures: dict) -> dict:
+    """The few figures the trend compares month to month."""
+    return {
+        "month": figures["month"],
+        "incidents": figures["incidents"]["total"],
+        "resolution_percent": figures["resolution"]["percent"],
+        "mttr_median": figures["response_times"]["resolve"]["median"],
+        "first_on_time_percent": figures["communication"]["first_on_time"]["percent"],
+        "availability": figures["availability_overall"],
+    }
+
+
+def build(month: date, agency: Agency | None, now: datetime, frozen: dict[str, dict]) -> dict:
+    """The month's figures and the trend over it and the months before. `frozen` maps "YYYY-MM"
+    to the figures of months already published, which the trend takes as they were published."""
+    figures = compute(month, agency, now)
+    trend = [headline(figures)]
+    earlier = month
+    for _ in range(TREND_MONTHS - 1):
+        earlier = previous_month(earlier)
+        key = f"{earlier:%Y-%m}"
+        past = frozen.get(key) or compute(earlier, agency, now)
+        trend.append(headline(past))
+    figures["trend"] = list(reversed(trend))
+    figures["computed_at"] = iso_utc(now)
+    return figures
