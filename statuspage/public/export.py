@@ -26,6 +26,8 @@ from .. import clock
 from ..catalog.queries import agencies_with_services
 from ..extensions import db
 from ..incidents.models import Incident
+from ..reports.models import ReportRevision
+from .reports import published_months
 from ..incidents.visibility import public_clause
 from ..publication import current_version
 from ..timefmt import to_local
@@ -79,6 +81,19 @@ def public_paths() -> list[str]:
             ]
     refs = db.session.scalars(select(Incident.ref).where(public_clause()).order_by(Incident.id))
     paths += [url_for("public.incident", ref=ref) for ref in refs]
+    reviewed = db.session.scalars(
+        select(Incident.ref)
+        .where(public_clause(), Incident.id.in_(select(ReportRevision.incident_id)))
+        .order_by(Incident.id)
+    )
+    paths += [url_for("public.incident_report", ref=ref) for ref in reviewed]
+    paths.append(url_for("public.reports_index"))
+    for report in published_months():
+        name = f"{report.month:%Y-%m}"
+        paths += [
+            url_for("public.monthly_report", slug=report.slug, name=name + suffix)
+            for suffix in ("", ".csv", ".json")
+        ]
     return paths
 
 

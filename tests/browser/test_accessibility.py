@@ -16,6 +16,7 @@ from sqlalchemy import select
 from statuspage.extensions import db
 from statuspage.incidents.models import Incident, State
 from statuspage.maintenance.models import MaintenanceWindow
+from statuspage.reports.models import MonthlyReport, ReportRevision
 from statuspage.subscriptions.models import Subscriber
 from statuspage.subscriptions.operations import Choice, request_subscription
 from statuspage.subscriptions.tokens import confirm_token, manage_token
@@ -31,6 +32,8 @@ NOT_PAGES = {
     "public.maintenance_calendar", "public.embed_script", "admin.logout",
 }  # fmt: skip
 ADMIN_USER = "admin@example.gov"
+# Pages about an incident's review: shown for an incident that has a published one.
+REVIEWED_PAGES = {"public.incident_report", "admin.review"}
 
 
 @pytest.fixture(scope="module")
@@ -45,8 +48,21 @@ def samples(live_server):
         open_ref = db.session.scalars(
             select(Incident.ref).where(Incident.state != State.CLOSED.value)
         ).first()
+        reviewed_ref = db.session.scalars(
+            select(Incident.ref).join(ReportRevision, ReportRevision.incident_id == Incident.id)
+        ).first()
+        published = db.session.scalars(
+            select(MonthlyReport).where(MonthlyReport.status == "published")
+            .order_by(MonthlyReport.month.desc())
+        ).first()  # fmt: skip
+        draft_id = db.session.scalars(
+            select(MonthlyReport.id).where(MonthlyReport.status == "draft")
+        ).first()
         values = {
             "ref": open_ref,
+            "reviewed_ref": reviewed_ref,
+            "name": f"{published.month:%Y-%m}",
+            "report_id": draft_id,
             "slug": "revenue",
             "key": "p1_initial",
             "window_id": db.session.scalars(select(MaintenanceWindow.id)).first(),
@@ -66,7 +82,9 @@ def page_paths(app, samples) -> list[str]:
             continue
         values = {}
         for name in rule.arguments:
-            if name == "token":
+            if name == "ref" and rule.endpoint in REVIEWED_PAGES:
+                values[name] = samples["reviewed_ref"]
+            elif name == "token":
                 kind = "confirm" if rule.endpoint == "public.confirm_subscription" else "manage"
                 values[name] = samples[f"{kind}_token"]
             else:
@@ -111,7 +129,11 @@ def test_every_public_page_passes_axe(axe_page, live_server, samples):
     base = live_server["url"]
     paths = [p for p in page_paths(live_server["app"], samples) if not p.startswith("/admin")]
     assert {"/", "/history", "/maintenance", "/subscribe"} <= set(paths)
-    extra = ["/history?agency=nope&month=2026-13&priority=9", "/no-such-page"]
+    extra = [
+        "/history?agency=nope&month=2026-13&priority=9",
+        "/no-such-page",
+        f"/reports/all/{samples['name']}",
+    ]
     for path in paths + extra:
         axe_page.goto(base + path)
         check(axe_page, path)
@@ -143,6 +165,19 @@ def test_every_admin_page_passes_axe(axe_page, live_server, samples):
     axe_page.get_by_role("button", name="Preview and check").click()
     check(axe_page, "incident update preview")
     screenshot(axe_page, "admin-update-preview")
+    axe_page.goto(base + f"/admin/incidents/{samples['ref']}/review")
+    check(axe_page, "a review not started")
+    axe_page.goto(base + f"/admin/incidents/{samples['reviewed_ref']}/review")
+    axe_page.get_by_label("Timeline").fill("yesterday morning: it broke")
+    axe_page.get_by_label("Owner").first.fill("")
+    axe_page.get_by_role("button", name="Save draft").click()
+    assert axe_page.locator(".error-summary").is_visible()
+    check(axe_page, "review editor with errors")
+    screenshot(axe_page, "admin-review-errors")
+    axe_page.goto(base + "/admin/reports")
+    axe_page.get_by_label("Month").fill("last month")
+    axe_page.get_by_role("button", name="Prepare the draft").click()
+    check(axe_page, "monthly draft form with errors")
 
 
 def test_pages_read_fully_with_javascript_off(browser, live_server, samples):

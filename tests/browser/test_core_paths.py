@@ -1,9 +1,12 @@
 """A citizen and a communications lead in a real browser (Debian's Chromium)."""
 
 from urllib.parse import urlsplit
+from zoneinfo import ZoneInfo
 
 import pytest
 
+from statuspage import clock
+from statuspage.reports.monthly import month_of, previous_month
 from tests.browser.conftest import screenshot
 
 pytestmark = pytest.mark.browser
@@ -42,11 +45,13 @@ def test_a_keyboard_user_can_skip_to_the_content(page, live_server):
 def test_a_narrow_phone_screen_does_not_scroll_sideways(browser, live_server):
     context = browser.new_context(viewport={"width": 320, "height": 640})
     page = context.new_page()
+    last_month = previous_month(month_of(clock.now(), ZoneInfo("America/New_York")))
     for path in ("/", "/history", "/services/income-tax-filing", "/agencies/revenue",
-                 "/maintenance", "/subscribe", "/admin/login"):  # fmt: skip
+                 "/maintenance", "/subscribe", "/admin/login", "/reports",
+                 f"/reports/revenue/{last_month:%Y-%m}"):  # fmt: skip
         page.goto(live_server["url"] + path)
         assert page.evaluate("document.documentElement.scrollWidth") <= 320, path
-    screenshot(page, "phone-320-services")
+    screenshot(page, "phone-320-monthly-report")
     context.close()
 
 
