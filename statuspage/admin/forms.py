@@ -228,7 +228,10 @@ class ActionRowForm(Form):
     owner = StringField("Owner", description="A named person or team.",
                         validators=[Length(max=200)])  # fmt: skip
     due_on = StringField("Due date", render_kw={"type": "date"})
-    status = SelectField("Status", choices=ACTION_STATUS_CHOICES)
+    # Checked with the rest of the row (reviews.check_actions), so a row fails with one message.
+    status = SelectField(
+        "Status", choices=ACTION_STATUS_CHOICES, default="open", validate_choice=False
+    )
 
 
 SECTION = [Length(max=20_000)]
@@ -271,6 +274,9 @@ class ReviewForm(BaseForm):
         validators=[Length(max=2000)],
     )
     actions = FieldList(FormField(ActionRowForm), min_entries=0)
+
+    def errors_in_actions(self) -> bool:
+        return any(field.errors for entry in self.actions for field in entry.form)
 
 
 class MonthlyDraftForm(BaseForm):

@@ -126,17 +126,26 @@ def save_review(ref: str):
     form = ReviewForm()
     if not form.validate_on_submit():
         return _render(incident, report, form, status=400)
+    # Every problem at once: the timeline and the actions are read apart.
+    timeline = actions = None
+    try:
+        timeline = parse_lines(form.timeline.data or "", site_zone())
+    except TimelineError as error:
+        form.timeline.errors = [str(error)]
+    try:
+        actions = _action_drafts(form)
+        reviews.check_actions(actions)
+    except ReviewError as error:
+        _add_error(form, error)
+    if timeline is None or form.errors_in_actions():
+        return _render(incident, report, form, status=400)
     try:
         content = ReviewContent(
             **{name: form[name].data or "" for name in TEXT_FIELDS},
-            timeline=parse_lines(form.timeline.data or "", site_zone()),
-            actions=_action_drafts(form),
+            timeline=timeline,
+            actions=actions,
         )
         reviews.save_draft(report, content, by=current_user)
-    except TimelineError as error:
-        db.session.rollback()
-        form.timeline.errors = [str(error)]
-        return _render(incident, report, form, status=400)
     except ReviewError as error:
         db.session.rollback()
         _add_error(form, error)

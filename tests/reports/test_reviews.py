@@ -127,10 +127,16 @@ def test_a_timeline_line_without_a_time_is_refused_with_its_number(client, team)
     incident = resolved_p1(team)
     login(client, team["lead"])
     client.post(review_path(incident, "start"))
-    response = write(client, incident, timeline="2026-11-23 09:00  Alerted\nthen we fixed it")
+    response = write(
+        client,
+        incident,
+        timeline="2026-11-23 09:00  Alerted\nthen we fixed it",
+        **{"actions-0-description": "Add a second provider", "actions-0-due_on": "soon"},
+    )
     assert response.status_code == 400
     assert "Timeline line 2 must start with a date and time" in response.text
-    assert "then we fixed it" in response.text
+    assert "Preventive action 1: “soon” is not a date; use YYYY-MM-DD." in response.text
+    assert "then we fixed it" in response.text and "Add a second provider" in response.text
 
 
 def test_only_the_agencys_service_owner_approves_and_nobody_else_touches_it(client, team):
