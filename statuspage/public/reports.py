@@ -72,9 +72,12 @@ def reports_index():
 def monthly_report(slug: str, name: str):
     """/reports/<agency-slug>/<YYYY-MM>, with .csv and .json; the slug "all" is the whole site."""
     match = MONTH_FILE.match(name)
-    if match is None or not 1 <= int(match["month"]) <= 12:
+    if match is None:
         abort(404)
-    month = date(int(match["year"]), int(match["month"]), 1)
+    try:
+        month = date(int(match["year"]), int(match["month"]), 1)
+    except ValueError:  # month 13, year 0
+        abort(404)
     agency = None
     if slug != SITE_SLUG:
         agency = agency_by_slug(slug) or abort(404)

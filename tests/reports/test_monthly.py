@@ -355,3 +355,14 @@ def test_preparing_a_draft_of_a_published_month_or_a_bad_month_explains_why(clie
         response = client.post("/admin/reports", data={"scope": scope, "month": "Nov 2026"})
         assert "Enter the month as year and month, for example 2026-10." in response.text
         assert 'value="Nov 2026"' in response.text
+
+
+@pytest.mark.parametrize(
+    "path",
+    ["/reports/revenue/2026-13", "/reports/revenue/0000-01", "/reports/nope/2026-11",
+     "/reports/revenue/2026-11.xml", "/reports/revenue/november", "/reports/all/2026-11"],
+)  # fmt: skip
+def test_a_month_that_is_not_published_or_not_a_month_is_not_found(client, history, path):
+    with clock.pinned(AFTER):
+        prepare_draft(NOVEMBER, None)  # a draft of the site's report: still not public
+        assert client.get(path).status_code == 404
