@@ -3,7 +3,9 @@ SQLite or PostgreSQL: time per report and peak memory.
 
     .venv/bin/python bench/report_history.py --database sqlite
     .venv/bin/python bench/report_history.py --database postgresql
-    .venv/bin/python bench/report_history.py --database sqlite --years 1 --incidents 5000 --updates 50000
+    .venv/bin/python bench/report_history.py --database sqlite --analyze
+
+and each again with `--years 1 --incidents 5000 --updates 50000`, to compare with one year.
 
 Makes a fresh database (a SQLite file in a temporary folder, or `bench_reports_<random>` on
 127.0.0.1:5432, dropped at the end unless --keep), fills it with a seeded history (4 agencies,
@@ -50,8 +52,9 @@ AGENCIES = [
      ["Appointments", "Prescriptions", "Vaccination records", "Test results", "Health cover",
       "Provider search", "Birth certificates", "Death certificates", "Licensing", "Helpline chat"]),
     ("transport", "Department of Transport",
-     ["Driving licences", "Vehicle registration", "Driving tests", "Parking permits", "Toll accounts",
-      "Road closures", "Transit passes", "Penalty payments", "Vehicle inspection", "Trip planner"]),
+     ["Driving licences", "Vehicle registration", "Driving tests", "Parking permits",
+      "Toll accounts", "Road closures", "Transit passes", "Penalty payments",
+      "Vehicle inspection", "Trip planner"]),
     ("benefits", "Department of Social Services",
      ["Benefits applications", "Benefit payments", "Childcare support", "Housing assistance",
       "Food assistance", "Disability claims", "Pension records", "Job search", "Appeals",
@@ -277,7 +280,9 @@ def generate(engine, args, now: datetime) -> dict[str, int]:
     del windows, window_services
 
     span = (end - start).total_seconds()
-    detections = sorted(start + timedelta(seconds=rng.random() * span) for _ in range(args.incidents))
+    detections = sorted(
+        start + timedelta(seconds=rng.random() * span) for _ in range(args.incidents)
+    )
     per_incident = args.updates / max(1, args.incidents)
     bodies = make_bodies(rng)
     priorities, weights = list(PRIORITY_WEIGHTS), list(PRIORITY_WEIGHTS.values())
@@ -296,11 +301,15 @@ def generate(engine, args, now: datetime) -> dict[str, int]:
             initial = priority - 1 if priority > 1 and rng.random() < 0.05 else priority
             service_id, agency_id, service_name, _ = rng.choice(services)
             is_security = priority <= 2 and rng.random() < 0.04
-            started = detected - timedelta(minutes=rng.uniform(1, 90)) if rng.random() < 0.6 else None
+            started = (
+                detected - timedelta(minutes=rng.uniform(1, 90)) if rng.random() < 0.6 else None
+            )
             acknowledged = minutes_after(detected, *ACKNOWLEDGE_WITHIN[initial], rng)
             public = initial <= 2 or (priority == 3 and rng.random() < 0.1)
             first_public = minutes_after(detected, 5, 60, rng) if public else None
-            resolved = detected + timedelta(minutes=lognormal_minutes(rng, RESOLVE_MEDIAN[priority]))
+            resolved = detected + timedelta(
+                minutes=lognormal_minutes(rng, RESOLVE_MEDIAN[priority])
+            )
             if first_public is not None and resolved <= first_public:
                 resolved = first_public + timedelta(minutes=rng.uniform(5, 30))
             if resolved >= now:
@@ -411,6 +420,10 @@ def generate(engine, args, now: datetime) -> dict[str, int]:
         loader.insert("post_incident_reports", reports)
         loader.insert("report_revisions", revisions)
 
+    if engine.dialect.name == "sqlite" and args.analyze:
+        # Planner statistics; the app never gathers them on SQLite (see bench/README.md).
+        with engine.begin() as connection:
+            connection.execute(text("ANALYZE"))
     if engine.dialect.name == "postgresql":
         # The rows carry their own ids: move the sequences on, and give the planner statistics
         # as autovacuum would soon.
@@ -429,12 +442,21 @@ def generate(engine, args, now: datetime) -> dict[str, int]:
 # The measurement (run in its own process, so its peak RSS is the report's alone)
 
 
+def caller_in_monthly() -> str:
+    """The function of reports/monthly.py that ran the statement."""
+    frame = sys._getframe(2)
+    while frame is not None and not frame.f_code.co_filename.endswith("reports/monthly.py"):
+        frame = frame.f_back
+    return frame.f_code.co_name if frame is not None else "?"
+
+
 class StatementTimer:
-    """Times every statement the engine runs, while on."""
+    """Counts the statements the engine runs and, while on, times each (cursor.execute only: on
+    SQLite the rows are stepped through as they are fetched, after it)."""
 
     def __init__(self, engine):
         self.on = False
-        self.records: list[tuple[str, object, float]] = []
+        self.records: list[tuple[str, object, float, str]] = []
         self.count = 0
         event.listen(engine, "before_cursor_execute", self._before)
         event.listen(engine, "after_cursor_execute", self._after)
@@ -446,7 +468,7 @@ class StatementTimer:
         self.count += 1
         if self.on:
             elapsed = time.perf_counter() - conn.info.pop("bench_started")
-            self.records.append((statement, parameters, elapsed))
+            self.records.append((statement, parameters, elapsed, caller_in_monthly()))
 
 
 def rss_mib() -> float:
@@ -504,11 +526,16 @@ def measure(url: str, years: int) -> dict:
                 timer.on = True
                 report(month, scope)
                 timer.on = False
-                by_statement: dict[str, float] = defaultdict(float)
-                slowest = max(timer.records, key=lambda record: record[2])
-                for statement, _, elapsed in timer.records:
-                    by_statement[statement] += elapsed
-                top = sorted(by_statement.items(), key=lambda item: -item[1])[:3]
+                by_caller: dict[str, float] = defaultdict(float)
+                for _, _, elapsed, caller in timer.records:
+                    by_caller[caller] += elapsed
+                top = sorted(by_caller.items(), key=lambda item: -item[1])[:3]
+                slowest = max(
+                    (record for record in timer.records if record[3] == top[0][0]),
+                    key=lambda record: record[2],
+                )
+                if position == "latest" and scope is None:
+                    results["explain"] = explain(db, slowest)
                 results["cases"].append({
                     "month": f"{month:%Y-%m}", "position": position, "scope": scope_name,
                     "incidents": figures["incidents"]["total"], "statements": statements,
@@ -516,23 +543,18 @@ def measure(url: str, years: int) -> dict:
                     "peak_mib": peak / 2**20, "rss_before_mib": rss_before,
                     "rss_after_mib": rss_mib(),
                     "sql_s": sum(record[2] for record in timer.records),
-                    "top_statements": [(" ".join(s.split())[:160], t) for s, t in top],
-                    "slowest": (" ".join(slowest[0].split()), repr(slowest[1]), slowest[2]),
+                    "top_callers": top,
+                    "slowest": (" ".join(slowest[0].split()), repr(slowest[1]), slowest[2],
+                                slowest[3]),
                 })  # fmt: skip
-        results["explain"] = explain(db, results["cases"], timer)
         db.engine.dispose()
     results["rss_end_mib"] = rss_mib()
     return results
 
 
-def explain(db, cases: list[dict], timer: StatementTimer) -> list[str]:
-    """The plan of the slowest statement of the latest month's site report."""
-    case = next(c for c in cases if c["position"] == "latest" and c["scope"] == "site")
-    statement = case["slowest"][0]
-    parameters = None
-    for recorded, params, _ in timer.records:
-        if " ".join(recorded.split()) == statement:
-            parameters = params
+def explain(db, record: tuple[str, object, float, str]) -> list[str]:
+    """The plan of one recorded statement, with its own parameters."""
+    statement, parameters, _, _ = record
     prefix = "EXPLAIN QUERY PLAN " if db.engine.dialect.name == "sqlite" else "EXPLAIN ANALYZE "
     with db.engine.connect() as connection:
         rows = connection.exec_driver_sql(prefix + statement, parameters).all()
@@ -542,29 +564,31 @@ def explain(db, cases: list[dict], timer: StatementTimer) -> list[str]:
 # ---------------------------------------------------------------------------------------------
 
 
-def print_tables(database: str, years: int, counts: dict, generation_s: float, result: dict):
-    print(f"\n### {database}, {years} years of history\n")
+def print_tables(database: str, years: int, counts: dict, generation_s: float, result: dict,
+                 analyzed: str = ""):  # fmt: skip
+    print(f"\n### {database}, {years} years of history{analyzed}\n")
     print(f"generation: {generation_s:.1f} s; rows: "
           + ", ".join(f"{table} {count:,}" for table, count in counts.items()))  # fmt: skip
     print(f"measuring process: first report (imports, compiled statements, holidays) "
-          f"{result['process_warmup_s']:.2f} s; max RSS at start {result['rss_start_mib']:.0f} MiB, "
+          f"{result['process_warmup_s']:.2f} s; "
+          f"max RSS at start {result['rss_start_mib']:.0f} MiB, "
           f"at end {result['rss_end_mib']:.0f} MiB\n")  # fmt: skip
     print("| month | scope | incidents in month | statements | cold s | warm s (median of 3) "
-          "| time in SQL s | tracemalloc peak MiB | max RSS before → after MiB |")  # fmt: skip
+          "| SQL execute s | tracemalloc peak MiB | max RSS before → after MiB |")  # fmt: skip
     print("| --- | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: |")
     for case in result["cases"]:
         print(f"| {case['position']} ({case['month']}) | {case['scope']} | {case['incidents']} "
               f"| {case['statements']} | {case['cold_s']:.3f} | {case['warm_s']:.3f} "
               f"| {case['sql_s']:.3f} | {case['peak_mib']:.2f} "
               f"| {case['rss_before_mib']:.0f} → {case['rss_after_mib']:.0f} |")  # fmt: skip
-    print("\nSlowest statements (total seconds in one report, by statement):")
+    print("\nSQL execute time in one report by the monthly.py function that ran it (top 3):")
     for case in result["cases"]:
-        print(f"- {case['position']} {case['scope']}:")
-        for statement, seconds in case["top_statements"]:
-            print(f"    {seconds:.3f} s  {statement}")
+        top = ", ".join(f"{caller} {seconds:.3f} s" for caller, seconds in case["top_callers"])
+        print(f"- {case['position']} {case['scope']}: {top}")
     latest = next(c for c in result["cases"] if c["position"] == "latest" and c["scope"] == "site")
-    print(f"\nPlan of the slowest statement of the latest month's site report "
-          f"({latest['slowest'][2]:.3f} s):\n    {latest['slowest'][0]}\n    params {latest['slowest'][1][:300]}")  # fmt: skip
+    statement, parameters, seconds, caller = latest["slowest"]
+    print(f"\nPlan of the slowest statement of {caller} in the latest month's site report "
+          f"({seconds:.3f} s):\n    {statement}\n    parameters {parameters[:300]}")  # fmt: skip
     for line in result["explain"]:
         print("    " + line)
 
@@ -579,6 +603,11 @@ def main() -> None:
     parser.add_argument("--batch", type=int, default=5000, help="rows per executemany")
     parser.add_argument("--seed", type=int, default=20261123)
     parser.add_argument("--keep", action="store_true", help="do not drop the database")
+    parser.add_argument(
+        "--analyze",
+        action="store_true",
+        help="SQLite: run ANALYZE after loading (PostgreSQL is always analyzed)",
+    )
     parser.add_argument("--json", type=Path, help="also write the figures to this file")
     parser.add_argument("--measure", metavar="URL", help=argparse.SUPPRESS)
     args = parser.parse_args()
@@ -599,16 +628,19 @@ def main() -> None:
         print(f"generated in {generation_s:.1f} s: {counts}", flush=True)
         child = subprocess.run(
             [sys.executable, __file__, "--measure", url, "--years", str(args.years)],
-            capture_output=True, text=True, env=os.environ,
+            check=False, capture_output=True, text=True, env=os.environ,
         )  # fmt: skip
         if child.returncode != 0:
             sys.exit(f"the measuring process failed:\n{child.stderr}")
         result = json.loads(child.stdout.strip().splitlines()[-1])
-    print_tables(args.database, args.years, counts, generation_s, result)
+    analyzed = ", after ANALYZE" if args.analyze and args.database == "sqlite" else ""
+    print_tables(args.database, args.years, counts, generation_s, result, analyzed)
     if args.json:
-        args.json.write_text(json.dumps({"database": args.database, "years": args.years,
-                                         "now": now.isoformat(), "counts": counts,
-                                         "generation_s": generation_s, **result}, indent=1))  # fmt: skip
+        summary = {
+            "database": args.database, "years": args.years, "analyze": bool(analyzed),
+            "now": now.isoformat(), "counts": counts, "generation_s": generation_s, **result,
+        }  # fmt: skip
+        args.json.write_text(json.dumps(summary, indent=1))
 
 
 if __name__ == "__main__":

@@ -9,6 +9,7 @@ from sqlalchemy import (
     Boolean,
     CheckConstraint,
     ForeignKey,
+    Index,
     Integer,
     String,
     Text,
@@ -76,7 +77,13 @@ PRIORITY_LABELS = {1: "P1 Critical", 2: "P2 High", 3: "P3 Medium", 4: "P4 Low"}
 
 class Incident(db.Model):
     __tablename__ = "incidents"
-    __table_args__ = (CheckConstraint("priority BETWEEN 1 AND 4", name="priority_range"),)
+    __table_args__ = (
+        CheckConstraint("priority BETWEEN 1 AND 4", name="priority_range"),
+        # An agency's month (the monthly report) without walking the agency's whole history.
+        Index("ix_incidents_agency_id_detected_at", "agency_id", "detected_at"),
+        # Incidents overlapping a period (reports, reviews owed) by their resolution.
+        Index("ix_incidents_resolved_at_detected_at", "resolved_at", "detected_at"),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     ref: Mapped[str] = mapped_column(String(20), unique=True)
@@ -97,7 +104,7 @@ class Incident(db.Model):
     detected_at: Mapped[datetime] = mapped_column(UTCDateTime, index=True)
     acknowledged_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     first_public_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
-    resolved_at: Mapped[datetime | None] = mapped_column(UTCDateTime, index=True)
+    resolved_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     closed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=clock.now)
 

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import func, or_, select
+from sqlalchemy import func, select, union_all
 
 from ..catalog.models import Agency, Service
 from ..extensions import db
@@ -129,15 +129,17 @@ def _recurrence(rows, services, policy: Policy, calendar: BusinessCalendar) -> d
     service_ids = {service_id for pairs in services.values() for service_id, _ in pairs}
     if not rows or not service_ids:
         return {row.id: 1 for row in rows}
+    # The incidents come from the detection index first, so the plan never walks a service's
+    # whole history (SQLite without statistics would start from the service index).
+    recent = select(Incident.id).where(
+        Incident.detected_at >= min(since.values()),
+        Incident.detected_at <= max(row.detected_at for row in rows),
+    )
     detections: dict[int, list[datetime]] = defaultdict(list)
     for service_id, detected_at in db.session.execute(
         select(AffectedService.service_id, Incident.detected_at)
         .join(Incident)
-        .where(
-            AffectedService.service_id.in_(service_ids),
-            Incident.detected_at >= min(since.values()),
-            Incident.detected_at <= max(row.detected_at for row in rows),
-        )
+        .where(AffectedService.incident_id.in_(recent), AffectedService.service_id.in_(service_ids))
         .order_by(Incident.detected_at)
     ):
         detections[service_id].append(detected_at)
@@ -228,6 +230,16 @@ def _services(agency: Agency | None) -> list[Service]:
 def _availability(window: Interval, services: list[Service]) -> list[dict]:
     """Per service: the month without a major outage, maintenance apart, against its target."""
     service_ids = [service.id for service in services]
+    # The incidents that overlap the month, each part a bounded index range: detected in it,
+    # resolved in it, still open, or spanning all of it (the (resolved_at, detected_at) index
+    # answers the last without reading the incidents themselves).
+    start, end = window
+    overlapping = union_all(
+        select(Incident.id).where(Incident.detected_at >= start, Incident.detected_at < end),
+        select(Incident.id).where(Incident.resolved_at > start, Incident.resolved_at < end),
+        select(Incident.id).where(Incident.resolved_at.is_(None), Incident.detected_at < end),
+        select(Incident.id).where(Incident.resolved_at >= end, Incident.detected_at < start),
+    )
     outages: dict[int, list[Interval]] = defaultdict(list)
     for service_id, started_at, detected_at, resolved_at in db.session.execute(
         select(
@@ -236,10 +248,10 @@ def _availability(window: Interval, services: list[Service]) -> list[dict]:
         )
         .join(Incident)
         .where(
+            AffectedService.incident_id.in_(overlapping),
             AffectedService.service_id.in_(service_ids),
             AffectedService.impact == Impact.MAJOR_OUTAGE.value,
             Incident.detected_at < window[1],
-            or_(Incident.resolved_at.is_(None), Incident.resolved_at > window[0]),
         )
     ):  # fmt: skip
         outages[service_id].append((started_at or detected_at, resolved_at or window[1]))

@@ -1,5 +1,5 @@
 """reports: post-incident reports with their published revisions and preventive actions, monthly
-reports, a service availability target, an index on resolution time
+reports, a service availability target, indexes for a month's incidents
 
 Revision ID: 0005
 Revises: 0004
@@ -154,7 +154,12 @@ def upgrade():
         )
 
     with op.batch_alter_table("incidents", schema=None) as batch_op:
-        batch_op.create_index(batch_op.f("ix_incidents_resolved_at"), ["resolved_at"], unique=False)
+        batch_op.create_index(
+            "ix_incidents_resolved_at_detected_at", ["resolved_at", "detected_at"], unique=False
+        )
+        batch_op.create_index(
+            "ix_incidents_agency_id_detected_at", ["agency_id", "detected_at"], unique=False
+        )
 
     with op.batch_alter_table("services", schema=None) as batch_op:
         batch_op.add_column(sa.Column("availability_target", sa.Float(), nullable=True))
@@ -165,7 +170,8 @@ def downgrade():
         batch_op.drop_column("availability_target")
 
     with op.batch_alter_table("incidents", schema=None) as batch_op:
-        batch_op.drop_index(batch_op.f("ix_incidents_resolved_at"))
+        batch_op.drop_index("ix_incidents_agency_id_detected_at")
+        batch_op.drop_index("ix_incidents_resolved_at_detected_at")
 
     with op.batch_alter_table("report_revisions", schema=None) as batch_op:
         batch_op.drop_index(batch_op.f("ix_report_revisions_report_id"))
