@@ -3,6 +3,8 @@ what to do, and a datetime-local field read in the site's time zone."""
 
 from __future__ import annotations
 
+import re
+
 from datetime import UTC
 
 from flask_wtf import FlaskForm
@@ -17,6 +19,10 @@ from wtforms import (
 from wtforms.validators import StopValidation, ValidationError
 
 from .timefmt import local_input_value, site_zone
+
+
+# A calendar month as typed in forms and URLs: 2026-03 (no year 0, no month 13).
+MONTH_PATTERN = re.compile(r"^[1-9]\d{3}-(0[1-9]|1[0-2])$")
 
 
 def _strip(value):

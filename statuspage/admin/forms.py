@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import re
-
 from wtforms import (
     BooleanField,
     EmailField,
@@ -20,15 +18,15 @@ from wtforms.validators import (
     InputRequired,
     Length,
     Optional,
+    Regexp,
     ValidationError,
 )
 
 from ..catalog.models import Service
-from ..forms import BaseForm, CheckboxesField, ChoiceField, SiteDateTimeField
+from ..forms import MONTH_PATTERN, BaseForm, CheckboxesField, ChoiceField, SiteDateTimeField
 from ..incidents.models import PRIORITY_LABELS, UPDATE_STATUSES, Impact, Source
 from ..reports.models import ActionStatus, RootCause
 
-MONTH = re.compile(r"\d{4}-\d{2}")
 # Choices are {value: label} dicts, the form WTForms prefers.
 PRIORITY_CHOICES = {str(p): label for p, label in PRIORITY_LABELS.items()}
 IMPACT_CHOICES = {impact.value: impact.label for impact in Impact}
@@ -284,12 +282,13 @@ class MonthlyDraftForm(BaseForm):
     month = StringField(
         "Month",
         description="Year and month, for example 2026-10.",
-        validators=[DataRequired("Enter the month, for example 2026-10.")],
+        validators=[
+            DataRequired("Enter the month, for example 2026-10."),
+            Regexp(
+                MONTH_PATTERN, message="Enter the month as year and month, for example 2026-10."
+            ),
+        ],
     )
-
-    def validate_month(self, field):
-        if not MONTH.fullmatch(field.data or "") or not 1 <= int(field.data[5:]) <= 12:
-            raise ValidationError("Enter the month as year and month, for example 2026-10.")
 
 
 class MonthlyPublishForm(BaseForm):

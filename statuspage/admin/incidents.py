@@ -251,7 +251,7 @@ def _render_incident(incident: Incident, *, status=200, **forms):
                 for a in incident.approvals
             },
             is_public=is_public(incident),
-            review_need=reviews.need_for(incident),
+            review_need=reviews.owed_by(incident).need,
             review=reviews.report_for(incident),
             can_publish=current_user.can(Role.COMMUNICATIONS_LEAD, incident.agency_id),
             now=now,

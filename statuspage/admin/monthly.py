@@ -91,14 +91,11 @@ def prepare_monthly_report():
 
 
 def _render_report(report: MonthlyReport, form: MonthlyPublishForm | None = None, status=200):
-    figures = report.data
     form = form or MonthlyPublishForm(formdata=None, commentary=report.commentary)
     return render_template(
         "admin/monthly_report.html",
         report=report,
-        figures=figures,
-        charts=presentation.figures_for(figures),
-        headlines=presentation.headlines(figures),
+        **presentation.page(report.data),
         form=form,
         action_form=ActionForm(formdata=None),
         can_publish=_may(report, PUBLISHER),

@@ -51,7 +51,7 @@ def _with_blank_rows(form: ReviewForm) -> ReviewForm:
 
 
 def _render(incident: Incident, report: PostIncidentReport | None, form=None, status=200):
-    need = reviews.need_for(incident)
+    owed = reviews.owed_by(incident)
     if report is not None and form is None:
         form = _with_blank_rows(_form_for(report))
     return (
@@ -60,8 +60,8 @@ def _render(incident: Incident, report: PostIncidentReport | None, form=None, st
             incident=incident,
             report=report,
             form=form,
-            need=need,
-            report_due=reviews.public_report_due(incident),
+            need=owed.need,
+            report_due=owed.report_due,
             missing=reviews.missing_sections(report) if report else [],
             can_write=current_user.can(reviews.WRITER, incident.agency_id),
             can_approve=current_user.can(reviews.APPROVER, incident.agency_id),

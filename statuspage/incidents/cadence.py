@@ -3,10 +3,13 @@ them ("next update due in 22 min", "OVERDUE by 7 min", "acknowledge now")."""
 
 from __future__ import annotations
 
+import bisect
+from collections import defaultdict
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import func, select
+from sqlalchemy import select
 
 from .. import clock
 from ..extensions import db
@@ -19,31 +22,56 @@ from .models import AffectedService, Incident
 DUE_SOON = timedelta(minutes=10)
 
 
-def recent_on_same_service(incident: Incident) -> int:
-    """The most incidents on any one of its services within the recurrence window (this one
-    included)."""
-    window = current_policy().rules.recurrence_window
-    service_ids = [a.service_id for a in incident.affected]
+def recurrence_counts(
+    incidents: Sequence[tuple[int, datetime, Sequence[int]]],
+) -> dict[int, int]:
+    """For each (incident id, detected at, service ids): the most incidents on one of its services
+    within the recurrence window before its detection, itself included. One query for them all."""
+    window, calendar = current_policy().rules.recurrence_window, current_calendar()
+    since = {
+        incident_id: detected_at - (window.after(detected_at, calendar) - detected_at)
+        for incident_id, detected_at, _ in incidents
+    }
+    service_ids = {service_id for _, _, services in incidents for service_id in services}
     if not service_ids:
-        return 1
-    # The window runs back from this incident's detection.
-    span = window.after(incident.detected_at, current_calendar()) - incident.detected_at
-    since = incident.detected_at - span
-    counts = db.session.execute(
-        select(AffectedService.service_id, func.count())
-        .join(Incident)
-        .where(
-            AffectedService.service_id.in_(service_ids),
-            Incident.detected_at >= since,
-            Incident.detected_at <= incident.detected_at,
-        )
-        .group_by(AffectedService.service_id)
+        return {incident_id: 1 for incident_id, _, _ in incidents}
+    # The incidents come from the detection index first, so the plan never walks a service's
+    # whole history (SQLite without statistics would start from the service index).
+    recent = select(Incident.id).where(
+        Incident.detected_at >= min(since.values()),
+        Incident.detected_at <= max(detected_at for _, detected_at, _ in incidents),
     )
-    return max((count for _, count in counts), default=1)
+    detections: dict[int, list[datetime]] = defaultdict(list)
+    for service_id, detected_at in db.session.execute(
+        select(AffectedService.service_id, Incident.detected_at)
+        .join(Incident)
+        .where(AffectedService.incident_id.in_(recent), AffectedService.service_id.in_(service_ids))
+        .order_by(Incident.detected_at)
+    ):
+        detections[service_id].append(detected_at)
+    return {
+        incident_id: max(
+            (
+                bisect.bisect_right(detections[service_id], detected_at)
+                - bisect.bisect_left(detections[service_id], since[incident_id])
+                for service_id in services
+            ),
+            default=1,
+        )
+        for incident_id, detected_at, services in incidents
+    }
 
 
-def facts_for(incident: Incident, *, with_recurrence: bool = False) -> IncidentFacts:
-    """The plain facts the deadline rules need, read from the incident and its history."""
+def recent_on_same_service(incident: Incident) -> int:
+    services = [a.service_id for a in incident.affected]
+    return recurrence_counts([(incident.id, incident.detected_at, services)])[incident.id]
+
+
+def facts_for(
+    incident: Incident, *, with_recurrence: bool = False, recurrence: int | None = None
+) -> IncidentFacts:
+    """The plain facts the deadline rules need, read from the incident and its history.
+    ``recurrence`` gives a count already made (see recurrence_counts)."""
     changes = sorted(incident.priority_changes, key=lambda c: c.changed_at)
     priorities = tuple((c.changed_at, c.to_priority) for c in changes) or (
         (incident.detected_at, incident.priority),
@@ -64,7 +92,8 @@ def facts_for(incident: Incident, *, with_recurrence: bool = False) -> IncidentF
         last_public_update_at=last.published_at if last else None,
         promised_next_update_at=last.next_update_at if last else None,
         resolved_at=incident.resolved_at,
-        recent_on_same_service=recent_on_same_service(incident) if with_recurrence else 1,
+        recent_on_same_service=recurrence
+        or (recent_on_same_service(incident) if with_recurrence else 1),
     )
 
 

@@ -2,14 +2,10 @@
 
 from __future__ import annotations
 
-import re
-
 from wtforms import BooleanField, Form, SelectField, StringField
 from wtforms.validators import DataRequired, Length, Optional, Regexp, ValidationError
 
-from ..forms import BaseForm, CheckboxesField
-
-MONTH_PATTERN = re.compile(r"^\d{4}-(0[1-9]|1[0-2])$")
+from ..forms import MONTH_PATTERN, BaseForm, CheckboxesField
 
 
 class HistoryFilterForm(Form):

@@ -102,8 +102,6 @@ def monthly_report(slug: str, name: str):
     return render_template(
         "public/reports/monthly.html",
         report=report,
-        figures=figures,
-        charts=presentation.figures_for(figures),
-        headlines=presentation.headlines(figures),
         slug=slug,
+        **presentation.page(figures),
     )

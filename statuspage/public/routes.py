@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
+from datetime import date, timedelta
 
 from flask import abort, jsonify, render_template, request
 from sqlalchemy import text
@@ -15,6 +15,7 @@ from ..incidents import queries as incident_queries
 from ..incidents.history import daily_history
 from ..incidents.references import is_reference
 from ..maintenance import queries as maintenance_queries
+from ..reports.metrics import month_window
 from ..timefmt import site_zone
 from . import public
 from .forms import HistoryFilterForm
@@ -120,9 +121,7 @@ def _history_filter(form: HistoryFilterForm, agencies) -> incident_queries.Histo
     start = end = None
     if valid(form.month):
         year, month = (int(part) for part in form.month.data.split("-"))
-        zone = site_zone()
-        start = datetime(year, month, 1, tzinfo=zone)
-        end = datetime(year + month // 12, month % 12 + 1, 1, tzinfo=zone)
+        start, end = month_window(date(year, month, 1), site_zone())
     return incident_queries.HistoryFilter(
         agency_id=agency_ids.get(form.agency.data) if valid(form.agency) else None,
         service_id=service_ids.get(form.service.data) if valid(form.service) else None,

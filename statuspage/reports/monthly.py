@@ -2,22 +2,22 @@
 pure functions in `metrics`.
 
 Every query is bounded by the month (and, for recurrence, the window before it), so the time and
-memory a report takes follow the month's size, not the length of the history. Counts are taken
-by the database; the month's incidents are read as plain rows, never as ORM objects.
+memory a report takes follow the month's size, not the length of the history. The month's
+incidents are read once, as plain rows (never ORM objects), and counted from there.
 """
 
 from __future__ import annotations
 
-import bisect
 from collections import Counter, defaultdict
 from dataclasses import dataclass
 from datetime import date, datetime
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import func, select, union_all
+from sqlalchemy import select, union_all
 
 from ..catalog.models import Agency, Service
 from ..extensions import db
+from ..incidents.cadence import recurrence_counts
 from ..incidents.deadlines import IncidentFacts, Kind, report_due
 from ..incidents.models import AffectedService, Impact, Incident, MissedDeadline, PriorityChange
 from ..incidents.visibility import priority_allows_public
@@ -118,51 +118,15 @@ def _services_of(ids) -> dict[int, list[tuple[int, int]]]:
     return found
 
 
-def _recurrence(rows, services, policy: Policy, calendar: BusinessCalendar) -> dict[int, int]:
-    """Per incident: the most incidents on one of its services within the recurrence window
-    before its detection, itself included (as the dashboard counts them)."""
-    window = policy.rules.recurrence_window
-    since = {
-        row.id: row.detected_at - (window.after(row.detected_at, calendar) - row.detected_at)
-        for row in rows
-    }
-    service_ids = {service_id for pairs in services.values() for service_id, _ in pairs}
-    if not rows or not service_ids:
-        return {row.id: 1 for row in rows}
-    # The incidents come from the detection index first, so the plan never walks a service's
-    # whole history (SQLite without statistics would start from the service index).
-    recent = select(Incident.id).where(
-        Incident.detected_at >= min(since.values()),
-        Incident.detected_at <= max(row.detected_at for row in rows),
-    )
-    detections: dict[int, list[datetime]] = defaultdict(list)
-    for service_id, detected_at in db.session.execute(
-        select(AffectedService.service_id, Incident.detected_at)
-        .join(Incident)
-        .where(AffectedService.incident_id.in_(recent), AffectedService.service_id.in_(service_ids))
-        .order_by(Incident.detected_at)
-    ):
-        detections[service_id].append(detected_at)
-    counts = {}
-    for row in rows:
-        counts[row.id] = max(
-            (
-                bisect.bisect_right(detections[service_id], row.detected_at)
-                - bisect.bisect_left(detections[service_id], since[row.id])
-                for service_id, _ in services.get(row.id, [])
-            ),
-            default=1,
-        )
-    return counts
-
-
 def gather_incidents(
     window: Interval, agency: Agency | None, policy: Policy, calendar: BusinessCalendar
 ) -> tuple[object, list[MonthIncident]]:
     ids, rows = _month_incidents(window, agency)
     histories = _priority_histories(ids)
     services = _services_of(ids)
-    recurrence = _recurrence(rows, services, policy, calendar)
+    recurrence = recurrence_counts(
+        [(row.id, row.detected_at, [sid for sid, _ in services.get(row.id, [])]) for row in rows]
+    )
     incidents = []
     for row in rows:
         facts = IncidentFacts(
@@ -183,20 +147,6 @@ def gather_incidents(
             )
         )  # fmt: skip
     return ids, incidents
-
-
-def _counts_by_priority(window: Interval, agency: Agency | None) -> dict[str, int]:
-    counted = dict(
-        db.session.execute(
-            _scoped(
-                select(Incident.priority, func.count()).where(
-                    Incident.detected_at >= window[0], Incident.detected_at < window[1]
-                ),
-                agency,
-            ).group_by(Incident.priority)
-        ).all()
-    )
-    return {f"P{p}": counted.get(p, 0) for p in PRIORITIES}
 
 
 def _cadence_lateness(window: Interval, agency: Agency | None):
@@ -294,26 +244,18 @@ def _overall_availability(services: list[dict], period_minutes: float) -> float 
     return round(100.0 * (1 - down / (period_minutes * len(services))), 4)
 
 
-def _revisions(ids) -> dict[int, ReportRevision]:
+def _revisions(ids) -> tuple[dict[int, ReportRevision], dict[int, datetime]]:
     """Each incident's latest published revision, and when its first was published."""
     latest: dict[int, ReportRevision] = {}
+    first: dict[int, datetime] = {}
     for revision in db.session.scalars(
         select(ReportRevision)
         .where(ReportRevision.incident_id.in_(ids))
         .order_by(ReportRevision.incident_id, ReportRevision.number)
     ):
         latest[revision.incident_id] = revision
-    return latest
-
-
-def _first_published(ids) -> dict[int, datetime]:
-    return dict(
-        db.session.execute(
-            select(ReportRevision.incident_id, func.min(ReportRevision.published_at))
-            .where(ReportRevision.incident_id.in_(ids))
-            .group_by(ReportRevision.incident_id)
-        ).all()
-    )
+        first.setdefault(revision.incident_id, revision.published_at)
+    return latest, first
 
 
 def _reviews(incidents, first_published, policy, calendar, now) -> dict:
@@ -361,7 +303,8 @@ def compute(month: date, agency: Agency | None, now: datetime) -> dict:
     communication = communication_timeliness(facts, lateness, policy, calendar)
     threshold = policy.rules.recurrence_threshold
     recurring = sum(f.recent_on_same_service >= threshold for f in facts)
-    revisions = _revisions(ids)
+    revisions, first_published = _revisions(ids)
+    by_priority = Counter(incident.priority for incident in incidents)
     causes = Counter(revision.root_cause_category for revision in revisions.values())
     services = _availability(window, _services(agency))
     period = minutes(window[1] - window[0])
@@ -377,7 +320,7 @@ def compute(month: date, agency: Agency | None, now: datetime) -> dict:
         },
         "incidents": {
             "total": len(incidents),
-            "by_priority": _counts_by_priority(window, agency),
+            "by_priority": {f"P{p}": by_priority.get(p, 0) for p in PRIORITIES},
             "security": sum(incident.is_security for incident in incidents),
         },
         "response_times": {
@@ -392,7 +335,7 @@ def compute(month: date, agency: Agency | None, now: datetime) -> dict:
             "cadence_breaches": breaches,
             "cadence_late_by": _spread(communication.cadence_late_by),
         },
-        "reviews": _reviews(incidents, _first_published(ids), policy, calendar, now),
+        "reviews": _reviews(incidents, first_published, policy, calendar, now),
         "recurrence": {
             "recurring": recurring,
             "total": len(incidents),

@@ -286,6 +286,15 @@ def figures_for(figures: dict) -> list[Figure]:
     ]
 
 
+def page(figures: dict) -> dict:
+    """What the report's template needs (the public page and the admin preview alike)."""
+    return {
+        "figures": figures,
+        "charts": figures_for(figures),
+        "headlines": headlines(figures),
+    }
+
+
 CSV_HEADER = ["section", "item", "measure", "value"]
 
 

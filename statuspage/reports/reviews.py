@@ -93,14 +93,18 @@ class ReviewContent:
 # --- which incidents need a review ------------------------------------------------------------
 
 
-def need_for(incident: Incident) -> ReviewNeed:
-    facts = cadence.facts_for(incident, with_recurrence=True)
-    return review_need(facts, current_policy(), current_calendar())
+@dataclass(frozen=True)
+class Owed:
+    """Why an incident needs a review, when the review is due, and when its public report is."""
+
+    need: ReviewNeed
+    report_due: datetime | None
 
 
-def public_report_due(incident: Incident) -> datetime | None:
-    facts = cadence.facts_for(incident, with_recurrence=True)
-    return report_due(facts, current_policy(), current_calendar())
+def owed_by(incident: Incident, recurrence: int | None = None) -> Owed:
+    facts = cadence.facts_for(incident, with_recurrence=True, recurrence=recurrence)
+    policy, calendar = current_policy(), current_calendar()
+    return Owed(review_need(facts, policy, calendar), report_due(facts, policy, calendar))
 
 
 @dataclass(frozen=True)
@@ -138,9 +142,12 @@ def outstanding_reviews(agency_ids: list[int], now: datetime) -> list[Outstandin
             )
         )
     }
+    counts = cadence.recurrence_counts(
+        [(i.id, i.detected_at, [a.service_id for a in i.affected]) for i in incidents]
+    )
     found = []
     for incident in incidents:
-        need = need_for(incident)
+        need = owed_by(incident, counts[incident.id]).need
         if need.required:
             found.append(Outstanding(incident, need, reports.get(incident.id)))
     return sorted(found, key=lambda item: item.need.due)

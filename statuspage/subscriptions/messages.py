@@ -69,12 +69,10 @@ def render_event(
             **links,
         }
         subject = f"{update.status_label}: {incident.title} ({incident.agency.name})"
-        return Rendered(
-            subject,
-            render_template("emails/incident_update.txt", **context),
-            render_template("emails/incident_update.html", **context),
+        return _rendered(
+            "incident_update", subject, context,
             _incident_payload(incident, update, context["incident_url"]),
-        )
+        )  # fmt: skip
     if event == "report":
         revision = db.session.get(ReportRevision, int(event_key))
         if revision is None:
@@ -88,12 +86,10 @@ def render_event(
             **links,
         }
         kind = "Corrected post-incident report" if revision.number > 1 else "Post-incident report"
-        return Rendered(
-            f"{kind}: {incident.title} ({incident.agency.name})",
-            render_template("emails/report.txt", **context),
-            render_template("emails/report.html", **context),
+        return _rendered(
+            "report", f"{kind}: {incident.title} ({incident.agency.name})", context,
             _report_payload(incident, revision, context["report_url"]),
-        )
+        )  # fmt: skip
     if event == "maintenance":
         window = db.session.get(MaintenanceWindow, int(event_key.split(":")[0]))
         if window is None:
@@ -105,12 +101,7 @@ def render_event(
         }
         verb = "Cancelled" if window.status == "cancelled" else "Planned maintenance"
         subject = f"{verb}: {window.title} ({window.agency.name})"
-        return Rendered(
-            subject,
-            render_template("emails/maintenance.txt", **context),
-            render_template("emails/maintenance.html", **context),
-            _maintenance_payload(window),
-        )
+        return _rendered("maintenance", subject, context, _maintenance_payload(window))
     if event == "confirmation":
         context = {
             "confirm_url": url_for(
@@ -126,10 +117,16 @@ def render_event(
         subject = "Your subscription to service status updates"
     else:
         raise EventGone(f"unknown event {event}")
+    return _rendered(event, subject, context)
+
+
+def _rendered(template: str, subject: str, context: dict, payload: dict | None = None) -> Rendered:
+    """The text and HTML emails of emails/<template>.txt and .html, and the webhook payload."""
     return Rendered(
         subject,
-        render_template(f"emails/{event}.txt", **context),
-        render_template(f"emails/{event}.html", **context),
+        render_template(f"emails/{template}.txt", **context),
+        render_template(f"emails/{template}.html", **context),
+        payload,
     )
 
 

@@ -352,9 +352,17 @@ def test_preparing_a_draft_of_a_published_month_or_a_bad_month_explains_why(clie
         response = client.post("/admin/reports", data={"scope": scope, "month": "2026-11"})
         assert response.status_code == 400
         assert "was already published on 2 Dec 2026" in response.text
-        response = client.post("/admin/reports", data={"scope": scope, "month": "Nov 2026"})
-        assert "Enter the month as year and month, for example 2026-10." in response.text
-        assert 'value="Nov 2026"' in response.text
+        for typed in ("Nov 2026", "0000-01", "2026-13"):
+            response = client.post("/admin/reports", data={"scope": scope, "month": typed})
+            assert response.status_code == 400
+            assert "Enter the month as year and month, for example 2026-10." in response.text
+            assert f'value="{typed}"' in response.text
+
+
+def test_the_history_filter_explains_a_month_that_cannot_exist(client, history):
+    response = client.get("/history?month=0000-01")
+    assert response.status_code == 200  # was a 500 before the month pattern was shared
+    assert "Enter a month as year-month, for example 2026-03." in response.text
 
 
 @pytest.mark.parametrize(
