@@ -77,6 +77,22 @@ class Duration:
                 return calendar.add_business_days(moment, self.amount)
         raise AssertionError(self.unit)
 
+    def before(self, moment: datetime, calendar: BusinessCalendar) -> datetime:
+        """The moment this long before ``moment``: business time is counted back through the
+        calendar, the mirror of ``after``."""
+        match self.unit:
+            case Unit.MINUTES:
+                return moment - timedelta(minutes=self.amount)
+            case Unit.HOURS:
+                return moment - timedelta(hours=self.amount)
+            case Unit.DAYS:
+                return moment - timedelta(days=self.amount)
+            case Unit.BUSINESS_HOURS:
+                return calendar.subtract_business_hours(moment, self.amount)
+            case Unit.BUSINESS_DAYS:
+                return calendar.subtract_business_days(moment, self.amount)
+        raise AssertionError(self.unit)
+
     def __str__(self) -> str:
         unit = self.unit.value
         return f"{self.amount} {unit[:-1] if self.amount == 1 else unit}"
@@ -115,6 +131,10 @@ class PriorityRules:
     email_subscribers: EmailSubscribers
     closure_approver: Role | None  # None: whoever may post updates may close
     public: Visibility
+    # The impact each affected service gets when the lead does not choose one.
+    default_impact: str = "partial_outage"
+    # A short closing note to the public page and its subscribers when the incident is closed.
+    closure_notice: bool = True
 
     def target_resolution(self, tier: int) -> Duration:
         return self.target_resolution_tier1 if tier <= 1 else self.target_resolution_other_tiers
@@ -131,6 +151,9 @@ class Rules:
     breach_review_due: Duration
     auto_close_after: Duration
     reminder_before: Duration
+    # An incident that held this priority or a higher one at any time owes the review that
+    # priority's row demands, whatever its priority at resolution ("every P1 has one").
+    review_if_ever: int
 
 
 @dataclass(frozen=True)
@@ -158,6 +181,8 @@ DEFAULT_TABLE: dict[str, dict[str, str]] = {
         "email_subscribers": "yes",
         "closure_approver": "service_owner",
         "public": "always",
+        "default_impact": "major_outage",
+        "closure_notice": "yes",
     },
     "P2": {
         "acknowledge": "15 minutes",
@@ -171,6 +196,8 @@ DEFAULT_TABLE: dict[str, dict[str, str]] = {
         "email_subscribers": "yes",
         "closure_approver": "service_manager",
         "public": "always",
+        "default_impact": "partial_outage",
+        "closure_notice": "yes",
     },
     "P3": {
         "acknowledge": "1 hour",
@@ -184,6 +211,8 @@ DEFAULT_TABLE: dict[str, dict[str, str]] = {
         "email_subscribers": "when_public",
         "closure_approver": "none",
         "public": "when_marked",
+        "default_impact": "partial_outage",
+        "closure_notice": "yes",
     },
     "P4": {
         "acknowledge": "4 business hours",
@@ -197,6 +226,8 @@ DEFAULT_TABLE: dict[str, dict[str, str]] = {
         "email_subscribers": "no",
         "closure_approver": "none",
         "public": "never",
+        "default_impact": "degraded_performance",
+        "closure_notice": "no",
     },
 }
 DEFAULT_RULES: dict[str, str | int] = {
@@ -207,6 +238,7 @@ DEFAULT_RULES: dict[str, str | int] = {
     "breach_review_due": "5 business days",
     "auto_close_after": "24 hours",
     "reminder_before": "5 minutes",
+    "review_if_ever": "P1",
 }
 
 
@@ -243,17 +275,37 @@ def _priority(value, key: str) -> int:
     return int(match.group(1))
 
 
+# Row keys added after the first release: an older policy.toml without them takes the default
+# row's value for that priority, so an upgrade never stops a site that has an override.
+OPTIONAL_ROW_KEYS = frozenset({"default_impact", "closure_notice"})
+IMPACT_CHOICES = ("degraded_performance", "partial_outage", "major_outage")
+
+
 def _check_keys(row: dict, expected: dict, where: str) -> None:
     unknown = sorted(set(row) - set(expected))
     if unknown:
         raise PolicyError(f"{where}.{unknown[0]}: unknown key")
-    missing = [key for key in expected if key not in row]
+    missing = [key for key in expected if key not in row and key not in OPTIONAL_ROW_KEYS]
     if missing:
         raise PolicyError(f"{where}.{missing[0]}: missing (a {where} row must be complete)")
 
 
+def _impact(value, key: str) -> str:
+    if value not in IMPACT_CHOICES:
+        choices = ", ".join(repr(choice) for choice in IMPACT_CHOICES)
+        raise PolicyError(f"{key}: {value!r} is not one of {choices}")
+    return value
+
+
+def _yes_no(value, key: str) -> bool:
+    if value not in ("yes", "no"):
+        raise PolicyError(f"{key}: {value!r} is not 'yes' or 'no'")
+    return value == "yes"
+
+
 def _priority_rules(row: dict, where: str) -> PriorityRules:
     _check_keys(row, DEFAULT_TABLE["P1"], where)
+    row = {**DEFAULT_TABLE[where], **row} if where in DEFAULT_TABLE else row
     key = lambda name: f"{where}.{name}"  # noqa: E731
     return PriorityRules(
         acknowledge=_duration(row["acknowledge"], key("acknowledge"), optional=False),
@@ -279,6 +331,8 @@ def _priority_rules(row: dict, where: str) -> PriorityRules:
         ),
         closure_approver=_role(row["closure_approver"], key("closure_approver"), optional=True),
         public=_choice(Visibility, row["public"], key("public")),
+        default_impact=_impact(row["default_impact"], key("default_impact")),
+        closure_notice=_yes_no(row["closure_notice"], key("closure_notice")),
     )
 
 
@@ -310,6 +364,7 @@ def _rules(row: dict) -> Rules:
         reminder_before=_duration(
             merged["reminder_before"], "rules.reminder_before", optional=False
         ),
+        review_if_ever=_priority(merged["review_if_ever"], "rules.review_if_ever"),
     )
 
 
@@ -396,6 +451,40 @@ class BusinessCalendar:
             remaining -= available
             local = datetime.combine(day + timedelta(days=1), self.day_start, self.zone)
 
+    def subtract_business_days(self, moment: datetime, days: int) -> datetime:
+        """The same wall-clock time ``days`` business days earlier (DST-safe)."""
+        local = moment.astimezone(self.zone)
+        day = local.date()
+        remaining = days
+        while remaining > 0:
+            day -= timedelta(days=1)
+            if self.is_business_day(day):
+                remaining -= 1
+        return datetime.combine(day, local.timetz().replace(tzinfo=None), self.zone).astimezone(
+            moment.tzinfo
+        )
+
+    def subtract_business_hours(self, moment: datetime, hours: int) -> datetime:
+        """Count ``hours`` of business time back from ``moment`` (out-of-hours time is skipped:
+        the count starts from the last closing time before it)."""
+        remaining = timedelta(hours=hours)
+        if not remaining:
+            return moment
+        local = moment.astimezone(self.zone)
+        while True:
+            day = local.date()
+            opens = datetime.combine(day, self.day_start, self.zone)
+            closes = datetime.combine(day, self.day_end, self.zone)
+            if not self.is_business_day(day) or local <= opens:
+                local = datetime.combine(day - timedelta(days=1), self.day_end, self.zone)
+                continue
+            local = min(local, closes)
+            available = local - opens
+            if remaining <= available:
+                return (local - remaining).astimezone(moment.tzinfo)
+            remaining -= available
+            local = datetime.combine(day - timedelta(days=1), self.day_end, self.zone)
+
 
 def current_policy() -> Policy:
     """The policy the running app loaded at start-up."""
@@ -408,6 +497,20 @@ def current_calendar() -> BusinessCalendar:
     from flask import current_app
 
     return current_app.extensions["business_calendar"]
+
+
+# The seed policy's criteria for the urgency x impact matrix, shown beside the choices.
+URGENCY_CRITERIA = {
+    "high": "A critical service is down or unusable and no workaround exists; people are "
+    "stopped now (a deadline, a payment, an emergency).",
+    "medium": "The service works badly or in part, or a workaround exists.",
+    "low": "A minor problem; people can wait or use the service another way.",
+}
+IMPACT_CRITERIA = {
+    "high": "More than 20% of citizens, or a critical service (tier 1), or a whole agency.",
+    "medium": "A group of citizens, one region or one part of a service.",
+    "low": "A few people, or an internal function only.",
+}
 
 
 def suggest_priority(urgency: str, impact: str) -> int:

@@ -9,7 +9,6 @@ from flask import Flask
 from . import clock
 from .catalog.status import ServiceStatus
 from .incidents.models import PRIORITY_LABELS
-from .incidents.cadence import next_update_due
 from .incidents.visibility import is_public
 from .markdown import render_markdown
 from .timefmt import format_absolute, format_relative, iso_utc, time_element, zone_abbreviation
@@ -35,7 +34,6 @@ def register_templating(app: Flask) -> None:
         ServiceStatus=ServiceStatus,
         PRIORITY_LABELS=PRIORITY_LABELS,
         is_public=is_public,
-        next_update_due=next_update_due,
         zone_abbreviation=zone_abbreviation,
         now=clock.now,
     )

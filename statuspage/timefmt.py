@@ -19,9 +19,9 @@ def to_local(moment: datetime) -> datetime:
     return moment.astimezone(site_zone())
 
 
-def format_absolute(moment: datetime) -> str:
-    """E.g. '23 Nov 2026, 3:30 PM EST'."""
-    local = to_local(moment)
+def format_absolute(moment: datetime, zone: ZoneInfo | None = None) -> str:
+    """E.g. '23 Nov 2026, 3:30 PM EST' (in the site's zone unless ``zone`` is given)."""
+    local = moment.astimezone(zone) if zone is not None else to_local(moment)
     hour = local.strftime("%I").lstrip("0")
     return f"{local.day} {local:%b %Y}, {hour}:{local:%M %p} {local:%Z}"
 

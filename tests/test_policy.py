@@ -99,6 +99,7 @@ def test_an_override_replaces_a_row_and_a_rule(tmp_path):
         ('[P9]\nacknowledge = "1 hour"', "P9: unknown section"),
         ('[rules]\nsecurity_minimum_priority = "P7"', "rules.security_minimum_priority"),
         ('[rules]\nreminder_before = "soon"', "rules.reminder_before: 'soon' is not a duration"),
+        ('[rules]\nreview_if_ever = "P5"', "rules.review_if_ever: 'P5' is not a priority"),
         ("[rules]\nbogus = 1", "rules.bogus: unknown key"),
         ("[rules\n", "not valid TOML"),
     ],
@@ -174,6 +175,61 @@ def test_business_days_skip_weekends_and_public_holidays(calendar, start, days, 
 )
 def test_business_hours_count_only_working_time(calendar, start, hours, expected):
     assert calendar.add_business_hours(start, hours) == expected
+
+
+@pytest.mark.parametrize(
+    ("duration", "moment", "expected"),
+    [
+        ("5 minutes", eastern(2026, 11, 23, 10, 0), eastern(2026, 11, 23, 9, 55)),
+        ("2 hours", eastern(2026, 11, 23, 10, 0), eastern(2026, 11, 23, 8, 0)),
+        # Elapsed time: 3 hours before 3 AM EST on the night clocks go back is 1 AM EDT.
+        ("3 hours", eastern(2026, 11, 1, 3, 0), eastern(2026, 11, 1, 1, 0)),
+        ("1 day", eastern(2026, 11, 24, 10, 0), eastern(2026, 11, 23, 10, 0)),
+        ("1 day", eastern(2026, 11, 1, 12, 0), eastern(2026, 10, 31, 13, 0)),  # 24 h, as `after`
+        ("2 business hours", eastern(2026, 11, 23, 14, 0), eastern(2026, 11, 23, 12, 0)),
+        ("2 business hours", eastern(2026, 11, 23, 11, 0), eastern(2026, 11, 23, 9, 0)),
+        ("2 business hours", eastern(2026, 11, 23, 10, 0), eastern(2026, 11, 20, 16, 0)),  # weekend
+        ("4 business hours", eastern(2026, 11, 27, 10, 0), eastern(2026, 11, 25, 14, 0)),  # holiday
+        ("2 business hours", eastern(2026, 11, 24, 8, 0), eastern(2026, 11, 23, 15, 0)),  # 8 AM
+        ("2 business hours", eastern(2026, 11, 23, 20, 0), eastern(2026, 11, 23, 15, 0)),  # 8 PM
+        ("2 business hours", eastern(2026, 11, 29, 12, 0), eastern(2026, 11, 27, 15, 0)),  # Sunday
+        ("2 business hours", eastern(2026, 11, 2, 10, 0), eastern(2026, 10, 30, 16, 0)),  # DST ends
+        ("2 business hours", eastern(2026, 3, 9, 10, 0), eastern(2026, 3, 6, 16, 0)),  # DST starts
+        ("0 business hours", eastern(2026, 11, 29, 12, 0), eastern(2026, 11, 29, 12, 0)),
+        ("1 business day", eastern(2026, 11, 24, 14, 30), eastern(2026, 11, 23, 14, 30)),
+        ("1 business day", eastern(2026, 11, 30, 9, 0), eastern(2026, 11, 27, 9, 0)),  # weekend
+        ("1 business day", eastern(2026, 11, 27, 10, 0), eastern(2026, 11, 25, 10, 0)),  # holiday
+        ("5 business days", eastern(2026, 12, 1, 14, 30), eastern(2026, 11, 23, 14, 30)),
+        ("1 business day", eastern(2026, 11, 28, 9, 0), eastern(2026, 11, 27, 9, 0)),  # Saturday
+        ("1 business day", eastern(2026, 11, 2, 12, 0), eastern(2026, 10, 30, 12, 0)),  # DST ends
+    ],
+)
+def test_a_duration_before_a_moment_counts_back_what_after_counts_forward(
+    calendar, duration, moment, expected
+):
+    assert Duration.parse(duration).before(moment, calendar) == expected
+
+
+@pytest.mark.parametrize(
+    "start",
+    [
+        eastern(2026, 11, 23, 10, 0),
+        eastern(2026, 11, 25, 16, 30),  # the day before Thanksgiving
+        eastern(2026, 10, 30, 15, 0),  # the Friday before the DST change
+        eastern(2026, 3, 6, 11, 0),
+    ],
+)
+@pytest.mark.parametrize(
+    "duration", ["45 minutes", "3 hours", "2 days", "6 business hours", "3 business days"]
+)
+def test_before_undoes_after_from_a_business_time(calendar, start, duration):
+    window = Duration.parse(duration)
+    assert window.before(window.after(start, calendar), calendar) == start
+
+
+def test_review_if_ever_is_p1_unless_the_policy_says_otherwise():
+    assert build_policy().rules.review_if_ever == 1
+    assert build_policy({"rules": {"review_if_ever": "P2"}}).rules.review_if_ever == 2
 
 
 @pytest.mark.parametrize(

@@ -30,6 +30,9 @@ from ..reports.models import ActionStatus, RootCause
 # Choices are {value: label} dicts, the form WTForms prefers.
 PRIORITY_CHOICES = {str(p): label for p, label in PRIORITY_LABELS.items()}
 IMPACT_CHOICES = {impact.value: impact.label for impact in Impact}
+# A new incident's impact may be left to the policy's default for the priority chosen.
+DEFAULT_IMPACT = ""
+LEVEL_CHOICES = {"high": "High", "medium": "Medium", "low": "Low"}
 SOURCE_CHOICES = {source.value: source.label for source in Source}
 STATUS_CHOICES = {state.value: state.label for state in UPDATE_STATUSES}
 ACTION_STATUS_CHOICES = {status.value: status.label for status in ActionStatus}
@@ -45,30 +48,44 @@ class ActionForm(BaseForm):
     """A button that changes something: only the CSRF token travels."""
 
 
-class IncidentForm(BaseForm):
+class ScopeForm(BaseForm):
+    """The title and the affected services with each one's impact (impact_<id> fields are added
+    per service by ``with_services``)."""
+
     title = StringField(
         "Title",
         description="What the public will read, for example “Online tax filing unavailable”.",
         validators=[DataRequired("Enter a title."), Length(max=200)],
     )
-    priority = ChoiceField(
-        "Priority",
-        description="P1: a critical service is down for many people. P2: a serious problem for "
-        "many. P3: a problem for some, with a workaround. P4: minor; never public.",
-        choices=PRIORITY_CHOICES,
-        invalid_message="Choose a priority from P1 to P4.",
-        validators=[InputRequired("Choose a priority from P1 to P4.")],
-    )
-    is_security = BooleanField("This is a security incident (never below P2)")
-    made_public = BooleanField("Show this P3 incident on the public site (several reports)")
     services = CheckboxesField(
         "Affected services",
         coerce=int,
-        description="Tick each affected service and choose its impact. A P1 is usually a major "
-        "outage.",
         unknown_message="Unknown service: choose the affected services from the list.",
-        required_message="Choose at least one affected service.",
+        required_message="Keep at least one affected service.",
     )
+
+
+class IncidentForm(ScopeForm):
+    urgency = ChoiceField(
+        "Urgency",
+        choices=LEVEL_CHOICES,
+        invalid_message="Choose high, medium or low urgency.",
+        validators=[Optional()],
+    )
+    reach = ChoiceField(
+        "Impact",
+        choices=LEVEL_CHOICES,
+        invalid_message="Choose high, medium or low impact.",
+        validators=[Optional()],
+    )
+    priority = ChoiceField(
+        "Priority",
+        choices=PRIORITY_CHOICES,
+        invalid_message="Choose a priority from P1 to P4.",
+        validators=[Optional()],
+    )
+    is_security = BooleanField("This is a security incident")
+    made_public = BooleanField("Make this incident public with its first update")
     source = SelectField("Reported by", choices=SOURCE_CHOICES)
     impact_description = TextAreaField(
         "Impact",
@@ -85,10 +102,13 @@ class IncidentForm(BaseForm):
     )
 
 
-def incident_form(services: list[Service], **kwargs) -> IncidentForm:
-    """An incident form with an impact choice for each service the user may report on."""
+def with_services(form_class, services: list[Service], *, default_choice: bool = False):
+    """The form class with an impact choice for each service (``impact_<service id>``); a new
+    incident may leave it to the priority's default."""
+    choices = {DEFAULT_IMPACT: "Default for the priority", **IMPACT_CHOICES} if default_choice \
+        else IMPACT_CHOICES  # fmt: skip
 
-    class Form(IncidentForm):
+    class Form(form_class):
         pass
 
     for service in services:
@@ -97,11 +117,24 @@ def incident_form(services: list[Service], **kwargs) -> IncidentForm:
             f"impact_{service.id}",
             SelectField(
                 f"Impact on {service.name}",
-                choices=IMPACT_CHOICES,
-                default=Impact.PARTIAL_OUTAGE.value,
+                choices=choices,
+                default=DEFAULT_IMPACT if default_choice else Impact.PARTIAL_OUTAGE.value,
+                validate_choice=True,
             ),
         )
-    form = Form(**kwargs)
+    return Form
+
+
+def incident_form(services: list[Service], **kwargs) -> IncidentForm:
+    """An incident form with an impact choice for each service the user may report on."""
+    form = with_services(IncidentForm, services, default_choice=True)(**kwargs)
+    form.services.choices = {service.id: service.name for service in services}
+    form.services.required_message = "Choose at least one affected service."
+    return form
+
+
+def scope_form(services: list[Service], **kwargs) -> ScopeForm:
+    form = with_services(ScopeForm, services)(**kwargs)
     form.services.choices = {service.id: service.name for service in services}
     return form
 
@@ -128,14 +161,17 @@ class UpdateForm(BaseForm):
         validators=[Length(max=5000)],
     )
     help = TextAreaField("How to get help", validators=[Length(max=2000)])
-    next_update_at = SiteDateTimeField(
-        "Next update by",
-        description="Prefilled from the cadence the priority demands.",
+    next_update_at = SiteDateTimeField("Next update by", validators=[Optional()])
+    expected_resolution_at = SiteDateTimeField(
+        "Expected to be fixed by (if known)",
+        description="Shown to the public; if it passes, the page says the fix is taking longer "
+        "than expected. Leave empty when you do not know.",
         validators=[Optional()],
     )
     resolved_at = SiteDateTimeField(
         "Resolved at (only for a resolution, if not now)", validators=[Optional()]
     )
+    make_public = BooleanField("Make this incident public with this update")
 
 
 class AssignForm(BaseForm):
@@ -186,6 +222,21 @@ class PriorityForm(BaseForm):
     reason = TextAreaField(
         "Reason", validators=[DataRequired("Say why the priority changes."), Length(max=2000)]
     )
+    message = TextAreaField(
+        "Public message to post with the change (optional)",
+        description="Markdown, for citizens. If the new priority makes the incident public, this "
+        "is its first public update and subscribers are emailed. Left empty, the incident stays "
+        "off the public site until you post one, and the first-update deadline runs from now.",
+        validators=[Length(max=20000)],
+    )
+
+
+class HideForm(BaseForm):
+    reason = TextAreaField(
+        "Why take it off the public site",
+        validators=[DataRequired("Say why the incident is taken off the public site."),
+                    Length(max=2000)],
+    )  # fmt: skip
 
 
 class WebhookForm(BaseForm):

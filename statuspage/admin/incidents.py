@@ -12,7 +12,7 @@ from .. import clock
 from ..audit import AuditEntry
 from ..catalog.models import Agency
 from ..communications.plain_language import advise
-from ..communications.templates import all_templates, fill, jargon_list, template_by_key
+from ..communications.templates import all_templates, jargon_list, merge, template_by_key
 from ..extensions import db
 from ..incidents import cadence
 from ..incidents.models import (
@@ -25,40 +25,47 @@ from ..incidents.models import (
     Source,
     State,
 )
+from ..incidents import policy_text
 from ..incidents.operations import (
     IncidentRuleError,
     NewIncident,
+    Scope,
     UpdateContent,
     acknowledge,
     assign,
     change_priority,
+    change_scope,
     close_incident,
     create_incident,
     decide_approval,
+    hide_from_public,
     publish_update,
     required_approver,
-    set_made_public,
 )
 from ..incidents.visibility import is_public
-from ..policy import current_calendar, current_policy
+from ..policy import IMPACT_CRITERIA, URGENCY_CRITERIA, current_policy, suggest_priority
 from ..reports import reviews
-from ..timefmt import site_zone
+from ..timefmt import format_absolute, site_zone
 from ..users.models import Membership, Role, User
 from . import admin
 from .forms import (
     ActionForm,
     AssignForm,
     DecisionForm,
+    HideForm,
     PriorityForm,
+    ScopeForm,
     UpdateForm,
     incident_form,
+    scope_form,
+    with_services,
 )
 from .permissions import agency_ids_for, incident_for, services_for
 
 RECENT_LIMIT = 25
 UPDATE_FIELDS = (
     "status", "body", "what_affected", "who_affected", "affected_since", "cause", "workaround",
-    "help", "next_update_at", "resolved_at",
+    "help", "next_update_at", "expected_resolution_at", "resolved_at",
 )  # fmt: skip
 
 
@@ -104,19 +111,61 @@ def dashboard():
     )
 
 
+def _explain_incident_form(form) -> None:
+    """The hints that explain the policy, from the policy table (an override changes them)."""
+    policy = current_policy()
+    form.priority.description = policy_text.priority_hint(policy)
+    form.is_security.label.text = policy_text.security_label(policy)
+    form.made_public.label.text = policy_text.made_public_label(policy)
+    form.services.description = policy_text.default_impact_hint(policy)
+    form.urgency.description = " ".join(
+        f"{level.capitalize()}: {words}" for level, words in URGENCY_CRITERIA.items()
+    )
+    form.reach.description = " ".join(
+        f"{level.capitalize()}: {words}" for level, words in IMPACT_CRITERIA.items()
+    )
+
+
+def _suggestion(form) -> tuple[int | None, str]:
+    """The matrix's priority for the urgency and impact given, and the words that say so."""
+    if not (form.urgency.data in ("high", "medium", "low") and form.reach.data in
+            ("high", "medium", "low")):  # fmt: skip
+        return None, ""
+    suggested = suggest_priority(form.urgency.data, form.reach.data)
+    return suggested, (
+        f"P{suggested} from {form.urgency.data} urgency and {form.reach.data} impact"
+    )
+
+
 @admin.route("/incidents/new", methods=["GET", "POST"])
 def new_incident():
     services = services_for(current_user, Role.COMMUNICATIONS_LEAD)
     if not services:
         abort(403)
     form = incident_form(services)
+    _explain_incident_form(form)
     if not form.is_submitted():
         form.detected_at.data = clock.now().replace(second=0, microsecond=0)
+    suggested, suggestion = _suggestion(form) if form.is_submitted() else (None, "")
+    if form.is_submitted() and request.form.get("action") == "suggest":
+        # No JavaScript needed: the form comes back as typed, with the matrix's priority chosen.
+        if suggested is None:
+            form.add_error("urgency", "Choose an urgency and an impact to get a suggestion.")
+            return render_template("admin/incident_new.html", form=form, services=services), 400
+        form.priority.data = str(suggested)
+        return render_template(
+            "admin/incident_new.html", form=form, services=services, suggestion=suggestion
+        )
     if form.validate_on_submit():
+        priority = int(form.priority.data) if form.priority.data else suggested
         by_id = {service.id: service for service in services}
         chosen = [by_id[service_id] for service_id in form.services.data]
         agencies = {service.agency_id for service in chosen}
         try:
+            if priority is None:
+                raise IncidentRuleError(
+                    "Choose a priority, or an urgency and an impact to suggest one.", "priority"
+                )
             if len(agencies) > 1:
                 raise IncidentRuleError(
                     "Choose services of one agency; log a separate incident for each agency.",
@@ -127,14 +176,18 @@ def new_incident():
                 NewIncident(
                     agency=agency,
                     title=form.title.data,
-                    priority=int(form.priority.data),
+                    priority=priority,
                     is_security=form.is_security.data,
                     made_public=form.made_public.data,
                     source=Source(form.source.data),
                     impact_description=form.impact_description.data,
                     detected_at=form.detected_at.data,
                     started_at=form.started_at.data,
-                    affected={s: Impact(form[f"impact_{s.id}"].data) for s in chosen},
+                    affected={
+                        s: (form[f"impact_{s.id}"].data or None)
+                        for s in chosen
+                    },
+                    suggestion=suggestion,
                 ),
                 by=current_user,
             )
@@ -142,23 +195,56 @@ def new_incident():
             form.add_error(error.field, error.message)
         else:
             flash(
-                f"Incident {incident.ref} logged. It is not public until you post its first update.",
+                f"Incident {incident.ref} logged. It is not public until you post its first "
+                "public update.",
                 "success",
             )
             return redirect(url_for("admin.incident", ref=incident.ref))
     status = 400 if form.is_submitted() else 200
-    return render_template("admin/incident_new.html", form=form, services=services), status
+    return render_template(
+        "admin/incident_new.html", form=form, services=services, suggestion=suggestion
+    ), status
+
+
+def _agency_services(incident: Incident):
+    return sorted(incident.agency.services, key=lambda s: (s.display_order, s.name))
+
+
+def _update_form_class(incident: Incident, with_scope: bool):
+    """The update form; with the scope fields when the lead changes the scope with it."""
+    if not with_scope:
+        return UpdateForm
+    return with_services(type("UpdateWithScope", (UpdateForm, ScopeForm), {}),
+                         _agency_services(incident))  # fmt: skip
+
+
+def _fill_scope(form, incident: Incident) -> None:
+    """The scope fields as the incident stands."""
+    form.services.choices = {s.id: s.name for s in _agency_services(incident)}
+    form.title.data = incident.title
+    form.services.data = [a.service_id for a in incident.affected]
+    for row in incident.affected:
+        form[f"impact_{row.service_id}"].data = row.impact
+
+
+def _scope_from(form, incident: Incident) -> Scope:
+    by_id = {s.id: s for s in _agency_services(incident)}
+    return Scope(
+        title=form.title.data or "",
+        affected={by_id[i]: form[f"impact_{i}"].data for i in form.services.data or []},
+    )
 
 
 def _prefilled_update_form(incident: Incident) -> UpdateForm:
-    """The update form as a lead first sees it: the current status, the elements known so far,
-    and the next update time the cadence demands."""
+    """The update form as a lead first sees it: the current status, the facts that stay true,
+    and the latest next-update time the cadence allows. The cause and the workaround are not
+    carried over (a fix may have made them wrong); the last ones are shown as hints."""
     latest = incident.latest_update
-    due = cadence.next_update_due(incident)
-    now = clock.now()
-    form = UpdateForm(
+    form = _update_form_class(incident, True)(
         formdata=None,
-        status=incident.state if incident.state != State.NEW.value else State.INVESTIGATING.value,
+        status=incident.state if incident.state_enum in (State.INVESTIGATING, State.IDENTIFIED,
+                                                          State.MONITORING, State.RESOLVED)
+        else State.INVESTIGATING.value,
         what_affected=latest.what_affected
         if latest
         else ", ".join(a.service.name for a in incident.affected),
@@ -166,27 +252,36 @@ def _prefilled_update_form(incident: Incident) -> UpdateForm:
         affected_since=(latest.affected_since if latest else None)
         or incident.started_at
         or incident.detected_at,
-        cause=latest.cause if latest else "",
-        workaround=latest.workaround if latest else "",
         help=latest.help if latest else "",
-        next_update_at=_suggested_next_update(incident, due, now),
+        next_update_at=cadence.prefilled_promise(incident),
     )
+    _fill_scope(form, incident)
     template = template_by_key(request.args.get("template", ""))
     if template is not None:
-        for name, value in fill(template, incident, form.next_update_at.data).items():
-            if value or name == "body":
-                form[name].data = value
+        _apply_template(form, template, incident)
     return form
 
 
-def _suggested_next_update(incident: Incident, due, now):
-    """The cadence's next due time, or for a first update the cadence from now."""
-    if due is not None and due > now:
-        return due.replace(second=0, microsecond=0)
-    window = current_policy()[incident.priority].update_cadence
-    if window is None:
-        return None
-    return window.after(now, current_calendar()).replace(second=0, microsecond=0)
+def _apply_template(form, template, incident: Incident) -> None:
+    typed = {name: form[name].data for name in UPDATE_FIELDS}
+    for name, value in merge(template, incident, typed).items():
+        form[name].data = value
+        form[name].raw_data = None  # show the merged value, not what was posted
+
+
+def _explain_update_form(form, incident: Incident) -> None:
+    policy = current_policy()
+    form.next_update_at.description = policy_text.promise_hint(incident.priority, policy)
+    latest = incident.latest_update
+    if latest and latest.cause:
+        form.cause.description = f"The last update said: “{latest.cause}”. Say it again if true."
+    if latest and latest.workaround:
+        form.workaround.description = (
+            f"The last update said: “{latest.workaround}”. Say it again if it still works."
+        )
+    if hasattr(form, "services"):
+        form.services.description = "Add or remove services and change each one's impact; " \
+            "the public colours change when you publish."  # fmt: skip
 
 
 def _assignable(incident: Incident) -> list[User]:
@@ -211,6 +306,12 @@ def _assignable(incident: Incident) -> list[User]:
 def _render_incident(incident: Incident, *, status=200, **forms):
     now = clock.now()
     update_form = forms.get("update_form") or _prefilled_update_form(incident)
+    _explain_update_form(update_form, incident)
+    scope = forms.get("scope_form")
+    if scope is None:
+        scope = scope_form(_agency_services(incident), formdata=None)
+        _fill_scope(scope, incident)
+    policy = current_policy()
     assign_form = forms.get("assign_form") or AssignForm(
         formdata=None, assignee=str(incident.assignee_id or "")
     )
@@ -236,6 +337,22 @@ def _render_incident(incident: Incident, *, status=200, **forms):
             update_form=update_form,
             priority_form=forms.get("priority_form")
             or PriorityForm(formdata=None, priority=str(incident.priority)),
+            scope_form=scope,
+            hide_form=forms.get("hide_form") or HideForm(formdata=None),
+            agency_services=_agency_services(incident),
+            can_mark_public=incident.priority in policy_text.marked_priorities(policy),
+            hints={
+                "priority": policy_text.priority_change_hint(policy),
+                "closure": policy_text.closure_hint(incident.priority, policy),
+                "not_public": policy_text.not_public_reason(
+                    incident.priority, incident.made_public, policy
+                ),
+                "approvers": {
+                    a.id: policy_text.approver_hint(required_approver(a))
+                    for a in incident.approvals
+                },
+            },
+            public_timing=cadence.public_timing(incident, now) if incident.is_open else None,
             assign_form=assign_form,
             decision_form=forms.get("decision_form") or DecisionForm(formdata=None),
             action_form=ActionForm(formdata=None),
@@ -272,16 +389,28 @@ def _update_content(form: UpdateForm) -> UpdateContent:
 @admin.post("/incidents/<ref>/updates")
 def post_update(ref: str):
     found = incident_for(ref, Role.COMMUNICATIONS_LEAD)
-    form = UpdateForm()
+    with_scope = "title" in request.form
+    form = _update_form_class(found, with_scope)()
+    if with_scope:
+        form.services.choices = {s.id: s.name for s in _agency_services(found)}
+    template = template_by_key(request.form.get("template", ""))
+    if template is not None:
+        # Choosing a template keeps what was typed: it fills the empty fields and sets the status.
+        if not form.validate_on_submit():
+            for field in form:
+                field.errors = []
+        _apply_template(form, template, found)
+        return _render_incident(found, update_form=form)
     if not form.validate_on_submit():
         return _render_incident(found, update_form=form, status=400)
     content = _update_content(form)
+    content.make_public = bool(form.make_public.data)
     if request.form.get("action") == "preview":
         advice = advise(
             {
                 name: form[name].data
                 for name in UPDATE_FIELDS
-                if name not in ("status", "resolved_at")
+                if name not in ("status", "resolved_at", "expected_resolution_at")
             },
             jargon_list(),
             resolved=content.status == State.RESOLVED.value,
@@ -292,14 +421,36 @@ def post_update(ref: str):
         )
         return _render_incident(found, update_form=form, preview=preview, advice=advice)
     try:
-        publish_update(found, content, by=current_user)
+        publish_update(
+            found, content, by=current_user, scope=_scope_from(form, found) if with_scope else None
+        )
     except IncidentRuleError as error:
         db.session.rollback()
+        db.session.refresh(found)
         form.add_error(error.field, error.message)
         return _render_incident(found, update_form=form, status=400)
-    where = "on the public site" if is_public(found) else "internally (not public)"
+    where = "on the public site" if found.latest_update.is_public else "internally (not public)"
     flash(f"Update published {where}.", "success")
     return redirect(url_for("admin.incident", ref=ref))
+
+
+@admin.post("/incidents/<ref>/scope")
+def post_scope(ref: str):
+    found = incident_for(ref, Role.COMMUNICATIONS_LEAD)
+    form = scope_form(_agency_services(found))
+    if not form.validate_on_submit():
+        return _render_incident(found, scope_form=form, status=400)
+    return _run(
+        found,
+        lambda: change_scope(found, _scope_from(form, found), by=current_user),
+        form=form,
+        form_name="scope_form",
+        success=lambda changed: (
+            "Title and affected services saved. The public page shows them now."
+            if changed and is_public(found)
+            else "Title and affected services saved." if changed else "Nothing changed."
+        ),
+    )
 
 
 def _run(found: Incident, action, *, form=None, form_name=None, success=None):
@@ -321,8 +472,23 @@ def _run(found: Incident, action, *, form=None, form_name=None, success=None):
 PRIORITY_OUTCOMES = {
     "escalated": "Priority raised to P{to}. The new deadlines apply now.",
     "lowered": "Priority lowered to P{to}.",
-    "requested": "Your request to lower the priority to P{to} is waiting for a service manager.",
+    "requested": "Your request to lower the priority to P{to} is waiting for {approver}.",
 }
+
+
+def _priority_outcome(incident: Incident, outcome: str, to: int) -> str:
+    approver = current_policy().rules.deescalation_approver
+    said = PRIORITY_OUTCOMES[outcome].format(to=to, approver=f"a {approver.label.lower()}")
+    if outcome != "escalated" or is_public(incident):
+        return said
+    first = next((d for d in cadence.deadlines_for(incident) if d.kind.value ==
+                  "first_communication" and not d.is_met()), None)  # fmt: skip
+    if first is None:
+        return said
+    return (
+        f"{said} It is not public yet: post its first public update by "
+        f"{format_absolute(first.due)}."
+    )
 
 
 @admin.post("/incidents/<ref>/priority")
@@ -332,12 +498,19 @@ def post_priority(ref: str):
     if not form.validate_on_submit():
         return _render_incident(found, priority_form=form, status=400)
     to = int(form.priority.data)
+    message = None
+    if form.message.data:
+        status = found.state if found.state_enum in (State.INVESTIGATING, State.IDENTIFIED,
+                                                      State.MONITORING) else "investigating"
+        message = UpdateContent(status=status, body=form.message.data)
     return _run(
         found,
-        lambda: change_priority(found, to=to, reason=form.reason.data, by=current_user),
+        lambda: change_priority(
+            found, to=to, reason=form.reason.data, by=current_user, message=message
+        ),
         form=form,
         form_name="priority_form",
-        success=lambda outcome: PRIORITY_OUTCOMES[outcome].format(to=to),
+        success=lambda outcome: _priority_outcome(found, outcome, to),
     )
 
 
@@ -402,12 +575,16 @@ def post_decision(ref: str, approval_id: int, decision: str):
     )
 
 
-@admin.post("/incidents/<ref>/visibility")
-def post_visibility(ref: str):
+@admin.post("/incidents/<ref>/hide")
+def post_hide(ref: str):
     found = incident_for(ref, Role.COMMUNICATIONS_LEAD)
-    if found.priority != 3:
-        flash("Only a P3 incident can be shown or hidden; P1 and P2 are always public.", "error")
-    elif ActionForm().validate_on_submit():
-        set_made_public(found, not found.made_public, by=current_user)
-        flash("The incident is now " + ("public." if found.made_public else "hidden."), "success")
-    return redirect(url_for("admin.incident", ref=ref))
+    form = HideForm()
+    if not form.validate_on_submit():
+        return _render_incident(found, hide_form=form, status=400)
+    return _run(
+        found,
+        lambda: hide_from_public(found, reason=form.reason.data, by=current_user),
+        form=form,
+        form_name="hide_form",
+        success="The incident is off the public site.",
+    )

@@ -40,13 +40,23 @@ JARGON = {
 }
 
 # Placeholders: $title $services $agency $detected $since $next_update $incident_url $ref.
+# Sentences never make a verb agree with $services ("Tax payments is…"): one service or several,
+# a singular name or a plural one, "You cannot use $services" reads right.
+# Before migration 0006 the built-in texts were these; an unedited one is replaced by the new text.
+PREVIOUS_BODIES = {
+    "p1_initial": "$services is not working. We know about the problem and are working to fix it "
+    "as fast as we can.",
+    "resolution": "$services is working normally again. We are sorry for the trouble this caused. "
+    "If you tried to use the service while it was down, please try again now.",
+    "maintenance_notice": "$services will be unavailable while we carry out planned maintenance.",
+}
 TEMPLATES = [
     {
         "key": "p1_initial",
         "name": "P1 initial notification",
         "status": "investigating",
-        "body": "$services is not working. We know about the problem and are working to fix it "
-        "as fast as we can.",
+        "body": "You cannot use $services at the moment. We know about the problem and are "
+        "working to fix it as fast as we can.",
         "what_affected": "$services",
         "who_affected": "Everyone trying to use $services.",
         "cause": "We do not know the cause yet.",
@@ -69,8 +79,9 @@ TEMPLATES = [
         "key": "resolution",
         "name": "Resolution",
         "status": "resolved",
-        "body": "$services is working normally again. We are sorry for the trouble this caused. "
-        "If you tried to use the service while it was down, please try again now.",
+        "body": "You can use $services normally again. We are sorry for the trouble this "
+        "caused. If you could not finish something while it was not working, please try again "
+        "now.",
         "what_affected": "$services",
         "who_affected": "",
         "cause": "",
@@ -81,7 +92,7 @@ TEMPLATES = [
         "key": "maintenance_notice",
         "name": "Maintenance notice",
         "status": "identified",
-        "body": "$services will be unavailable while we carry out planned maintenance.",
+        "body": "You will not be able to use $services while we carry out planned maintenance.",
         "what_affected": "$services",
         "who_affected": "Everyone using $services during the maintenance.",
         "cause": "Planned maintenance to keep the service reliable.",

@@ -23,9 +23,17 @@ def template_by_key(key: str) -> UpdateTemplate | None:
     return db.session.scalars(select(UpdateTemplate).where(UpdateTemplate.key == key)).first()
 
 
-def placeholders(incident: Incident, next_update=None) -> dict[str, str]:
+def service_names(incident: Incident) -> str:
+    """'Tax filing', 'Tax filing and Payments', 'A, B and C'. Templates are written so that the
+    sentence works whatever the number ("You cannot use $services", never "$services is")."""
     names = [a.service.name for a in incident.affected]
-    services = names[0] if len(names) == 1 else ", ".join(names[:-1]) + " and " + names[-1]
+    if len(names) <= 1:
+        return "".join(names)
+    return ", ".join(names[:-1]) + " and " + names[-1]
+
+
+def placeholders(incident: Incident, next_update=None) -> dict[str, str]:
+    services = service_names(incident)
     since = incident.started_at or incident.detected_at
     return {
         "title": incident.title,
@@ -46,6 +54,19 @@ def fill(template: UpdateTemplate, incident: Incident, next_update=None) -> dict
               for name in TEMPLATE_FIELDS}  # fmt: skip
     filled["status"] = template.status
     return filled
+
+
+def merge(template: UpdateTemplate, incident: Incident, typed: dict[str, object]) -> dict:
+    """A template laid over what the lead has typed: it fills the empty fields only and sets
+    its status. A resolution clears the times that only an open incident has."""
+    merged = dict(typed)
+    for name, value in fill(template, incident).items():
+        if name == "status" or not (typed.get(name) or ""):
+            merged[name] = value
+    if template.status == "resolved":
+        merged["next_update_at"] = None
+        merged["expected_resolution_at"] = None
+    return merged
 
 
 def jargon_list() -> dict[str, str]:

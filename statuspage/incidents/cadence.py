@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import bisect
 from collections import defaultdict
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -67,31 +67,59 @@ def recent_on_same_service(incident: Incident) -> int:
     return recurrence_counts([(incident.id, incident.detected_at, services)])[incident.id]
 
 
+def incident_facts(
+    *,
+    detected_at: datetime,
+    priority: int,
+    priority_changes: Iterable[tuple[datetime, int]],
+    tiers: Iterable[int],
+    is_security: bool,
+    acknowledged_at: datetime | None,
+    first_public_at: datetime | None,
+    resolved_at: datetime | None,
+    public_updates: Iterable[tuple[datetime, datetime | None]] = (),
+    recent_on_same_service: int = 1,
+) -> IncidentFacts:
+    """The facts the deadline rules need, from plain values: the one place they are put together
+    (facts_for for the dashboard and jobs, the monthly report from its rows read in bulk).
+
+    ``priority_changes``: (when, to which priority), in the order recorded; none means the
+    incident's ``priority`` since detection. ``tiers``: of the affected services (none counts as
+    tier 4). ``public_updates``: (published at, next update promised by) for each update citizens
+    could read; the latest one and its promise are what the cadence runs from.
+    """
+    history = sorted(priority_changes, key=lambda change: change[0])  # stable: ties keep order
+    last = max(public_updates, key=lambda update: update[0], default=None)
+    return IncidentFacts(
+        detected_at=detected_at,
+        priorities=tuple(history) or ((detected_at, priority),),
+        tier=min(tiers, default=4),
+        is_security=is_security,
+        acknowledged_at=acknowledged_at,
+        first_public_at=first_public_at,
+        last_public_update_at=last[0] if last else None,
+        promised_next_update_at=last[1] if last else None,
+        resolved_at=resolved_at,
+        recent_on_same_service=recent_on_same_service,
+    )
+
+
 def facts_for(
     incident: Incident, *, with_recurrence: bool = False, recurrence: int | None = None
 ) -> IncidentFacts:
     """The plain facts the deadline rules need, read from the incident and its history.
     ``recurrence`` gives a count already made (see recurrence_counts)."""
-    changes = sorted(incident.priority_changes, key=lambda c: c.changed_at)
-    priorities = tuple((c.changed_at, c.to_priority) for c in changes) or (
-        (incident.detected_at, incident.priority),
-    )
-    public_updates = [
-        u
-        for u in incident.updates
-        if incident.first_public_at is not None and u.published_at >= incident.first_public_at
-    ]
-    last = max(public_updates, key=lambda u: u.published_at, default=None)
-    return IncidentFacts(
+    public_updates = [u for u in incident.updates if u.is_public]
+    return incident_facts(
         detected_at=incident.detected_at,
-        priorities=priorities,
-        tier=min((a.service.tier for a in incident.affected), default=4),
+        priority=incident.priority,
+        priority_changes=[(c.changed_at, c.to_priority) for c in incident.priority_changes],
+        tiers=[a.service.tier for a in incident.affected],
         is_security=incident.is_security,
         acknowledged_at=incident.acknowledged_at,
         first_public_at=incident.first_public_at,
-        last_public_update_at=last.published_at if last else None,
-        promised_next_update_at=last.next_update_at if last else None,
         resolved_at=incident.resolved_at,
+        public_updates=[(u.published_at, u.next_update_at) for u in public_updates],
         recent_on_same_service=recurrence
         or (recent_on_same_service(incident) if with_recurrence else 1),
     )
@@ -154,3 +182,31 @@ def reading(incident: Incident, now: datetime | None = None) -> ClockReading:
         return describe(None, now)
     waiting = rules.pending(deadlines_for(incident))
     return describe(waiting[0] if waiting else None, now)
+
+
+def public_timing(incident: Incident, now: datetime | None = None) -> rules.PublicTiming:
+    """What the public page says about when: one next update, the expected fix, and lateness."""
+    latest = incident.latest_public_update
+    return rules.public_timing(
+        facts_for(incident),
+        latest.expected_resolution_at if latest else None,
+        now or clock.now(),
+        current_policy(),
+        current_calendar(),
+    )
+
+
+def public_timings(incidents, now: datetime | None = None) -> dict[int, rules.PublicTiming]:
+    """Incident id -> its public timing, for a page listing several open incidents."""
+    now = now or clock.now()
+    return {incident.id: public_timing(incident, now) for incident in incidents}
+
+
+def prefilled_promise(incident: Incident, now: datetime | None = None) -> datetime | None:
+    return rules.prefilled_promise(
+        facts_for(incident), now or clock.now(), current_policy(), current_calendar()
+    )
+
+
+def latest_promise(incident: Incident, now: datetime) -> datetime | None:
+    return rules.latest_promise(facts_for(incident), now, current_policy(), current_calendar())

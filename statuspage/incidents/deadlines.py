@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 
 from ..policy import BusinessCalendar, Duration, Policy, Review
+from ..timefmt import format_absolute
 
 
 class Kind(enum.StrEnum):
@@ -154,13 +155,28 @@ def breached_target(facts: IncidentFacts, policy: Policy, calendar: BusinessCale
     )
 
 
+def review_priority(facts: IncidentFacts, policy: Policy) -> tuple[int, datetime]:
+    """The priority whose row decides the review, and since when the incident held it: the most
+    severe priority it ever held when that is the policy's ``review_if_ever`` or higher (lowering
+    a P1 does not excuse its review), else the priority it has now."""
+    since, highest = min(facts.priorities, key=lambda change: change[1])  # the first time held
+    if highest <= policy.rules.review_if_ever:
+        return highest, since
+    return facts.priority, facts.priorities[-1][0]
+
+
 def review_need(facts: IncidentFacts, policy: Policy, calendar: BusinessCalendar) -> ReviewNeed:
     """Whether a post-incident review is needed, why, and (once resolved) by when."""
-    rules = policy[facts.priority]
+    priority, since = review_priority(facts, policy)
+    rules = policy[priority]
     windows: list[Duration] = []
     reasons: list[str] = []
     if rules.review is Review.MANDATORY:
-        reasons.append(f"mandatory for P{facts.priority}")
+        reasons.append(
+            f"mandatory for P{priority}"
+            if priority == facts.priority
+            else f"mandatory: it was P{priority} from {format_absolute(since, calendar.zone)}"
+        )
         windows.append(rules.review_due or policy.rules.breach_review_due)
     if facts.is_security:
         reasons.append("security incident")
@@ -183,12 +199,13 @@ def review_need(facts: IncidentFacts, policy: Policy, calendar: BusinessCalendar
 
 
 def report_due(facts: IncidentFacts, policy: Policy, calendar: BusinessCalendar) -> datetime | None:
-    """When the review must be published: the priority's public-report window after resolution,
-    or the review's own due time when the priority sets none. None when no review is needed."""
+    """When the review must be published: the public-report window after resolution of the
+    priority that decides the review (see review_priority), or the review's own due time when
+    that priority sets none. None when no review is needed."""
     need = review_need(facts, policy, calendar)
     if not need.required or facts.resolved_at is None:
         return None
-    window = policy[facts.priority].public_report_due
+    window = policy[review_priority(facts, policy)[0]].public_report_due
     return window.after(facts.resolved_at, calendar) if window else need.due
 
 
@@ -211,6 +228,12 @@ def deadlines(facts: IncidentFacts, policy: Policy, calendar: BusinessCalendar) 
     return found
 
 
+def reminder_at(due: datetime, policy: Policy, calendar: BusinessCalendar) -> datetime:
+    """When the reminder before a deadline goes: the policy's ``reminder_before`` counted back
+    from the deadline (business hours and days through the calendar)."""
+    return policy.rules.reminder_before.before(due, calendar)
+
+
 def pending(found: list[Deadline]) -> list[Deadline]:
     """Deadlines not yet met, most urgent first."""
     return sorted((d for d in found if not d.is_met()), key=lambda d: d.due)
@@ -222,3 +245,57 @@ def check_security_priority(priority: int, is_security: bool, policy: Policy) ->
     if is_security and priority > floor:
         return f"A security incident is never below P{floor}: choose P1 to P{floor}."
     return None
+
+
+# --- what the public is promised ---------------------------------------------------------------
+
+
+def latest_promise(facts: IncidentFacts, now: datetime, policy: Policy, calendar: BusinessCalendar):
+    """The latest "next update by" an update posted ``now`` may promise: the cadence of the
+    priority now, counted from now. None when the priority sets no cadence (update on change)."""
+    cadence = policy[facts.priority].update_cadence
+    return cadence.after(now, calendar) if cadence else None
+
+
+def prefilled_promise(
+    facts: IncidentFacts, now: datetime, policy: Policy, calendar: BusinessCalendar
+) -> datetime | None:
+    """What the update form offers as "next update by": the latest the cadence allows, to the
+    minute (never later than the policy lets the lead promise)."""
+    latest = latest_promise(facts, now, policy, calendar)
+    return latest.replace(second=0, microsecond=0) if latest else None
+
+
+@dataclass(frozen=True)
+class PublicTiming:
+    """The times the public page states for an open incident, and whether each has passed."""
+
+    next_update_by: datetime | None
+    expected_resolution_at: datetime | None
+    now: datetime
+
+    @property
+    def update_late(self) -> bool:
+        return self.next_update_by is not None and self.now >= self.next_update_by
+
+    @property
+    def resolution_late(self) -> bool:
+        return self.expected_resolution_at is not None and self.now >= self.expected_resolution_at
+
+    def moments(self) -> list[datetime]:
+        """When what the page says changes by itself (a time it states passes)."""
+        return [m for m in (self.next_update_by, self.expected_resolution_at) if m is not None]
+
+
+def public_timing(
+    facts: IncidentFacts,
+    expected_resolution_at: datetime | None,
+    now: datetime,
+    policy: Policy,
+    calendar: BusinessCalendar,
+) -> PublicTiming:
+    """One "next update by" (the earlier of cadence and promise) and the expected fix time, as
+    the public sees them; nothing once resolved."""
+    if facts.resolved_at is not None:
+        return PublicTiming(None, None, now)
+    return PublicTiming(next_update_due(facts, policy, calendar), expected_resolution_at, now)

@@ -59,6 +59,7 @@ class State(enum.StrEnum):
 
 # The states an update can announce to the public.
 UPDATE_STATUSES = (State.INVESTIGATING, State.IDENTIFIED, State.MONITORING, State.RESOLVED)
+# A closing note (policy-driven) carries the status "closed"; nobody writes one by hand.
 
 
 class Source(enum.StrEnum):
@@ -107,6 +108,9 @@ class Incident(db.Model):
     resolved_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     closed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=clock.now)
+    # The latest public moment (a next-update deadline or an expected fix time) the public pages
+    # already say has passed; moving it is a public change, so cached pages say "late" at once.
+    public_clock_passed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
     agency: Mapped[Agency] = relationship()
     assignee: Mapped[User | None] = relationship(foreign_keys=[assignee_id])
@@ -149,6 +153,15 @@ class Incident(db.Model):
     def latest_update(self) -> IncidentUpdate | None:
         return self.updates[0] if self.updates else None
 
+    @property
+    def public_updates(self) -> list[IncidentUpdate]:
+        """The updates citizens may read, newest first: never one written while it was private."""
+        return [u for u in self.updates if u.is_public]
+
+    @property
+    def latest_public_update(self) -> IncidentUpdate | None:
+        return next((u for u in self.updates if u.is_public), None)
+
     def __repr__(self) -> str:
         return f"<Incident {self.ref} P{self.priority} {self.state}>"
 
@@ -187,6 +200,11 @@ class IncidentUpdate(db.Model):
     workaround: Mapped[str] = mapped_column(Text, default="")
     help: Mapped[str] = mapped_column(Text, default="")
     next_update_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # "Expected to be fixed by", if known (the policy's estimated time to resolution).
+    expected_resolution_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # Written for citizens while the incident was public (or the message that made it public).
+    # An update written while the incident was private stays private for good.
+    is_public: Mapped[bool] = mapped_column(Boolean, default=False)
     published_at: Mapped[datetime] = mapped_column(UTCDateTime, index=True)
     author_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
 

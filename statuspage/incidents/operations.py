@@ -6,13 +6,14 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
-from sqlalchemy import update
+from sqlalchemy import text, update
 from sqlalchemy.exc import IntegrityError
 
 from .. import audit, clock
 from ..catalog.models import Agency, Service
 from ..extensions import db
-from ..policy import current_policy
+from ..policy import Visibility, current_calendar, current_policy
+from ..timefmt import format_absolute
 from ..users.models import Role, User
 from .deadlines import Kind, check_security_priority, pending
 from .models import (
@@ -31,10 +32,12 @@ from .models import (
 )
 from ..subscriptions.operations import enqueue_update
 from .references import next_reference
-from .visibility import priority_allows_public
+from .visibility import is_public, priority_allows_public
 
 # Clocks drift; a time a little ahead of ours is not "in the future".
 CLOCK_SKEW = timedelta(minutes=1)
+# An expected fix further ahead than this is a typing mistake (a wrong year), not an estimate.
+FURTHEST_ESTIMATE = timedelta(days=366)
 REFERENCE_ATTEMPTS = 10
 
 
@@ -59,6 +62,9 @@ class NewIncident:
     made_public: bool = False
     impact_description: str = ""
     started_at: datetime | None = None
+    # The matrix's suggestion, when the lead gave urgency and impact ("P2 from high urgency and
+    # medium impact"); audited beside the priority chosen.
+    suggestion: str = ""
 
 
 @dataclass
@@ -75,6 +81,32 @@ class UpdateContent:
     help: str = ""
     next_update_at: datetime | None = None
     resolved_at: datetime | None = None  # defaults to now for a resolution
+    expected_resolution_at: datetime | None = None  # "expected to be fixed by", if known
+    make_public: bool = False  # a lead makes a P3 public with this message
+
+
+@dataclass
+class Scope:
+    """What an incident is about: its title and each affected service's impact."""
+
+    title: str
+    affected: dict[Service, Impact]
+
+
+def lock(incident: Incident) -> None:
+    """Take the incident for this transaction before reading what a change depends on, so two
+    leads acting at once are applied one after the other (and nothing is recorded twice).
+    PostgreSQL locks the row; SQLite has one writer at a time, so the write lock is taken now."""
+    if incident.id is None:
+        return
+    connection = db.session.connection()
+    if connection.dialect.name == "postgresql":
+        statement = "SELECT id FROM incidents WHERE id = :id FOR UPDATE"
+    else:
+        statement = "UPDATE incidents SET id = id WHERE id = :id"
+    # A plain connection statement: it changes nothing the public sees, so no re-render.
+    connection.execute(text(statement), {"id": incident.id})
+    db.session.refresh(incident)
 
 
 def check_priority(priority: int, is_security: bool) -> None:
@@ -97,6 +129,8 @@ def check_new_incident(data: NewIncident) -> None:
         )
     if not data.affected:
         raise IncidentRuleError("Choose at least one affected service.", "services")
+    if data.made_public and current_policy()[data.priority].public is not Visibility.WHEN_MARKED:
+        data.made_public = False  # only a P3's visibility is the lead's choice; P1/P2 always are
     for service in data.affected:
         if service.agency_id != data.agency.id:
             raise IncidentRuleError(
@@ -117,6 +151,7 @@ def create_incident(data: NewIncident, *, by: User | None) -> Incident:
             incident=incident,
             priority=f"P{data.priority}",
             title=incident.title,
+            **({"suggested": data.suggestion} if data.suggestion else {}),
         )
         try:
             db.session.commit()
@@ -145,8 +180,9 @@ def _build_incident(data: NewIncident, by: User | None) -> Incident:
         created_by_id=by.id if by else None,
         created_at=now,
     )
+    default = Impact(current_policy()[data.priority].default_impact)
     incident.affected = [
-        AffectedService(service_id=service.id, impact=Impact(impact).value)
+        AffectedService(service_id=service.id, impact=Impact(impact or default).value)
         for service, impact in data.affected.items()
     ]
     incident.priority_changes = [
@@ -166,13 +202,32 @@ def publish_update(
     content: UpdateContent | None = None,
     *,
     by: User | None,
+    scope: Scope | None = None,
     **fields,
 ) -> IncidentUpdate:
-    """Post an update; it is public at once when the incident's priority allows."""
+    """Post an update (with a change of scope, if given). It is public when the incident's
+    priority allows; the first public one makes the incident public (see _publish)."""
     content = content or UpdateContent(**fields)
+    lock(incident)
+    if scope is not None:
+        _apply_scope(incident, scope, by)
+    update_row = _publish(incident, content, by)
+    db.session.commit()
+    return update_row
+
+
+def _publish(incident: Incident, content: UpdateContent, by: User | None) -> IncidentUpdate:
+    """The one way an update is written, and the one way an incident becomes public: with a
+    message for citizens, which is emailed to subscribers and starts the update cadence. An
+    update written while the incident may not be public stays private for good."""
     status = _check_update(incident, content)
     now = clock.now()
-    met = {Kind.NEXT_UPDATE: now, Kind.FIRST_COMMUNICATION: now}
+    if content.make_public and not incident.made_public:
+        _mark_public_decision(incident, by)
+    public = priority_allows_public(incident.priority, incident.made_public)
+    met = {}
+    if public:
+        met = {Kind.NEXT_UPDATE: now, Kind.FIRST_COMMUNICATION: now}
     if incident.acknowledged_at is None:
         met[Kind.ACKNOWLEDGE] = now
     if status is State.RESOLVED and incident.state_enum is not State.RESOLVED:
@@ -189,6 +244,8 @@ def publish_update(
         workaround=(content.workaround or "").strip(),
         help=(content.help or "").strip(),
         next_update_at=content.next_update_at,
+        expected_resolution_at=content.expected_resolution_at,
+        is_public=public,
         published_at=now,
         author_id=by.id if by else None,
     )
@@ -211,19 +268,41 @@ def publish_update(
             _mark_met(incident, Kind.TARGET_RESOLUTION, incident.resolved_at)
     else:
         incident.resolved_at = None
-    was_public = incident.first_public_at is not None
-    _mark_public_if_allowed(incident, now)
-    if was_public:
+    if public:
+        if incident.first_public_at is None:
+            incident.first_public_at = now
+            _mark_met(incident, Kind.FIRST_COMMUNICATION, now)
+            audit.record(
+                "went_public", actor=by, agency_id=incident.agency_id, incident=incident,
+                priority=f"P{incident.priority}",
+            )  # fmt: skip
         _mark_met(incident, Kind.NEXT_UPDATE, now)
     db.session.flush()
     # The notifications are written in this same transaction: a publish never loses them.
     enqueue_update(incident, update_row)
     audit.record(
         "update_published", actor=by, agency_id=incident.agency_id, incident=incident,
-        status=status.value,
+        status=status.value, public="yes" if public else "no",
     )  # fmt: skip
-    db.session.commit()
     return update_row
+
+
+def _mark_public_decision(incident: Incident, by: User | None) -> None:
+    """A lead decides a P3 is shown to the public (several reports); only with a message."""
+    if current_policy()[incident.priority].public is not Visibility.WHEN_MARKED:
+        raise IncidentRuleError(
+            f"A P{incident.priority} is {_visibility_words(incident.priority)}; "
+            "only its priority decides whether it is public.",
+            "make_public",
+        )
+    incident.made_public = True
+    audit.record("made_public", actor=by, agency_id=incident.agency_id, incident=incident)
+
+
+def _visibility_words(priority: int) -> str:
+    from .policy_text import visibility_rule
+
+    return visibility_rule(priority, current_policy())
 
 
 def _check_update(incident: Incident, content: UpdateContent) -> State:
@@ -247,6 +326,28 @@ def _check_update(incident: Incident, content: UpdateContent) -> State:
             )
         if content.next_update_at <= now:
             raise IncidentRuleError("The next update time must be in the future.", "next_update_at")
+        _check_promise(incident, content.next_update_at, now)
+    if content.expected_resolution_at is not None:
+        if status is State.RESOLVED:
+            raise IncidentRuleError(
+                "A resolved incident needs no expected fix time; clear it.",
+                "expected_resolution_at",
+            )
+        if content.expected_resolution_at < incident.detected_at:
+            raise IncidentRuleError(
+                "The expected fix time cannot be before the problem was detected.",
+                "expected_resolution_at",
+            )
+        if content.expected_resolution_at <= now:
+            raise IncidentRuleError(
+                "The expected fix time must be in the future; clear it if you do not know.",
+                "expected_resolution_at",
+            )
+        if content.expected_resolution_at > now + FURTHEST_ESTIMATE:
+            raise IncidentRuleError(
+                "The expected fix time is more than a year away: check the date.",
+                "expected_resolution_at",
+            )
     if content.resolved_at is not None:
         if status is not State.RESOLVED:
             raise IncidentRuleError(
@@ -263,8 +364,23 @@ def _check_update(incident: Incident, content: UpdateContent) -> State:
     return status
 
 
+def _check_promise(incident: Incident, promise: datetime, now: datetime) -> None:
+    """A promise may be sooner than the cadence, never later: one "next update by" for all."""
+    from .cadence import latest_promise
+
+    latest = latest_promise(incident, now)
+    if latest is not None and promise > latest + CLOCK_SKEW:
+        cadence = current_policy()[incident.priority].update_cadence
+        raise IncidentRuleError(
+            f"The policy asks for an update on a P{incident.priority} every {cadence}, so the "
+            f"next one is due by {format_absolute(latest)}. Promise that time or earlier.",
+            "next_update_at",
+        )
+
+
 def acknowledge(incident: Incident, *, by: User) -> None:
     """Someone has taken the incident in hand; recorded with who and when."""
+    lock(incident)
     if incident.acknowledged_at is not None:
         who = incident.acknowledged_by.name if incident.acknowledged_by else "the system"
         raise IncidentRuleError(f"Already acknowledged by {who}.")
@@ -283,6 +399,7 @@ def _acknowledge(incident: Incident, by: User | None, now: datetime) -> None:
 
 def assign(incident: Incident, assignee: User | None, *, by: User) -> None:
     """Give the incident to someone with a role in its agency (or to nobody)."""
+    lock(incident)
     if incident.state_enum is State.CLOSED:
         raise IncidentRuleError("This incident is closed.", "assignee")
     if assignee is not None and not assignee.can(Role.COMMUNICATIONS_LEAD, incident.agency_id):
@@ -290,6 +407,8 @@ def assign(incident: Incident, assignee: User | None, *, by: User) -> None:
             f"{assignee.name} cannot work on this agency's incidents.", "assignee"
         )
     previous = incident.assignee
+    if (previous.id if previous else None) == (assignee.id if assignee else None):
+        return  # already so (another lead did the same at the same moment)
     incident.assignee_id = assignee.id if assignee else None
     audit.record(
         "assigned",
@@ -304,11 +423,30 @@ def assign(incident: Incident, assignee: User | None, *, by: User) -> None:
     db.session.commit()
 
 
-def change_priority(incident: Incident, *, to: int, reason: str, by: User | None) -> str:
-    """Raise the priority at once; lowering it needs the approver the policy names.
+def change_priority(
+    incident: Incident,
+    *,
+    to: int,
+    reason: str,
+    by: User | None,
+    message: UpdateContent | None = None,
+) -> str:
+    """Raise the priority at once; lowering it needs the approver the policy names. A message
+    given with it is published in the same step (the first public update of an incident that
+    the higher priority makes public); without one, an incident that was private stays so and
+    its first-communication deadline runs from this moment.
 
     Returns "escalated", "lowered" or "requested" (waiting for approval).
     """
+    lock(incident)
+    outcome = _change_priority(incident, to, reason, by)
+    if message is not None:
+        _publish(incident, message, by)
+    db.session.commit()
+    return outcome
+
+
+def _change_priority(incident: Incident, to: int, reason: str, by: User | None) -> str:
     if incident.state_enum is State.CLOSED:
         raise IncidentRuleError("This incident is closed; its priority cannot change.", "priority")
     check_priority(to, incident.is_security)
@@ -319,7 +457,6 @@ def change_priority(incident: Incident, *, to: int, reason: str, by: User | None
     reason = reason.strip()
     if to < incident.priority:
         _apply_priority(incident, to, reason, by)
-        db.session.commit()
         return "escalated"
     if pending_approval(incident, ApprovalKind.DE_ESCALATION):
         raise IncidentRuleError(
@@ -339,13 +476,11 @@ def change_priority(incident: Incident, *, to: int, reason: str, by: User | None
     if by is None or by.can(approver, incident.agency_id):
         # The approver asking is the approval.
         _decide(approval, True, by, "Approved by the person who asked", now)
-        db.session.commit()
         return "lowered"
     audit.record(
         "de_escalation_requested", actor=by, agency_id=incident.agency_id, incident=incident,
         reason=reason, to=f"P{to}",
     )  # fmt: skip
-    db.session.commit()
     return "requested"
 
 
@@ -366,8 +501,10 @@ def _apply_priority(incident: Incident, to: int, reason: str, by: User | None) -
         action, actor=by, agency_id=incident.agency_id, incident=incident, reason=reason,
         **{"from": f"P{incident.priority}", "to": f"P{to}"},
     )  # fmt: skip
+    raising = to < incident.priority
     incident.priority = to
-    _mark_public_if_allowed(incident, now)
+    if raising:
+        _raise_impacts(incident, Impact(current_policy()[to].default_impact), by)
 
 
 def pending_approval(incident: Incident, kind: ApprovalKind) -> Approval | None:
@@ -389,6 +526,9 @@ def decide_approval(approval: Approval, *, approve: bool, by: User, note: str = 
         raise IncidentRuleError(f"Only a {role.label.lower()} can decide this request.")
     if not approve and not (note or "").strip():
         raise IncidentRuleError("Say why you are refusing the request.", "note")
+    lock(approval.incident)
+    if not approval.is_pending:
+        raise IncidentRuleError("This request has already been decided.")
     _decide(approval, approve, by, (note or "").strip(), clock.now())
     db.session.commit()
 
@@ -475,32 +615,128 @@ def auto_close(incident: Incident) -> str:
 
 
 def _close(incident: Incident, by: User | None, now: datetime) -> None:
+    """Closed (internal) after resolved (public); the policy says which priorities send the
+    public page and its subscribers a short closing note."""
     incident.state = State.CLOSED.value
     incident.closed_at = now
     audit.record(
         "state_changed", actor=by, agency_id=incident.agency_id, incident=incident,
         **{"from": State.RESOLVED.value, "to": State.CLOSED.value},
     )  # fmt: skip
+    if is_public(incident) and current_policy()[incident.priority].closure_notice:
+        from ..communications.closing import closing_note
+
+        note = IncidentUpdate(
+            incident=incident, status=State.CLOSED.value, body=closing_note(incident),
+            is_public=True, published_at=now, author_id=by.id if by else None,
+        )  # fmt: skip
+        db.session.add(note)
+        db.session.flush()
+        enqueue_update(incident, note)
 
 
-def set_made_public(incident: Incident, made_public: bool, *, by: User | None = None) -> None:
-    """A lead decides whether a P3 is shown to the public (it has had several reports)."""
-    incident.made_public = made_public
+def hide_from_public(incident: Incident, *, reason: str, by: User | None = None) -> None:
+    """A lead takes a P3 off the public site again (it was made public by mistake)."""
+    lock(incident)
+    if not incident.made_public:
+        raise IncidentRuleError("This incident is not marked public.")
+    if not (reason or "").strip():
+        raise IncidentRuleError("Say why the incident is taken off the public site.", "reason")
+    incident.made_public = False
     audit.record(
-        "made_public" if made_public else "hidden_from_public",
-        actor=by, agency_id=incident.agency_id, incident=incident,
+        "hidden_from_public", actor=by, agency_id=incident.agency_id, incident=incident,
+        reason=reason.strip(),
     )  # fmt: skip
-    _mark_public_if_allowed(incident, clock.now())
     db.session.commit()
 
 
-def _mark_public_if_allowed(incident: Incident, now: datetime) -> None:
-    """Stamp the first public communication once an update exists and the priority allows it."""
-    if incident.first_public_at is not None or not incident.updates:
-        return
-    if priority_allows_public(incident.priority, incident.made_public):
-        incident.first_public_at = now
-        _mark_met(incident, Kind.FIRST_COMMUNICATION, now)
+# --- scope: title, affected services and their impact -----------------------------------------
+
+
+def change_scope(incident: Incident, scope: Scope, *, by: User | None) -> bool:
+    """Edit the title and the affected services at any time: each change is audited and the
+    public colour moves at once. Returns False when nothing changed."""
+    lock(incident)
+    changed = _apply_scope(incident, scope, by)
+    db.session.commit()
+    return changed
+
+
+def check_scope(incident: Incident, scope: Scope) -> None:
+    if incident.state_enum is State.CLOSED:
+        raise IncidentRuleError("This incident is closed; its scope cannot change.")
+    title = (scope.title or "").strip()
+    if not title:
+        raise IncidentRuleError("Enter a title.", "title")
+    if len(title) > 200:
+        raise IncidentRuleError("Keep the title to 200 characters or fewer.", "title")
+    if not scope.affected:
+        raise IncidentRuleError(
+            "Keep at least one affected service: an incident is about a service. To end it, "
+            "post a resolved update.",
+            "services",
+        )
+    for service, impact in scope.affected.items():
+        if service.agency_id != incident.agency_id:
+            raise IncidentRuleError(
+                f"{service.name} is not a service of {incident.agency.name}.", "services"
+            )
+        try:
+            Impact(impact)
+        except ValueError:
+            raise IncidentRuleError(
+                f"Choose degraded performance, partial outage or major outage for {service.name}.",
+                "services",
+            ) from None
+
+
+def _apply_scope(incident: Incident, scope: Scope, by: User | None) -> bool:
+    check_scope(incident, scope)
+    title = scope.title.strip()
+    before = {a.service_id: a for a in incident.affected}
+    after = {service.id: (service, Impact(impact)) for service, impact in scope.affected.items()}
+    details: dict[str, str] = {}
+    if title != incident.title:
+        details.update(title_from=incident.title, title_to=title)
+        incident.title = title
+    added = [f"{s.name} ({i.label.lower()})" for sid, (s, i) in after.items() if sid not in before]
+    removed = [a.service.name for sid, a in before.items() if sid not in after]
+    eased, worsened = [], []
+    for service_id, (service, impact) in after.items():
+        row = before.get(service_id)
+        if row is None:
+            incident.affected.append(AffectedService(service_id=service_id, impact=impact.value))
+        elif row.impact != impact.value:
+            words = f"{service.name}: {row.impact_enum.label.lower()} → {impact.label.lower()}"
+            (worsened if impact.severity > row.impact_enum.severity else eased).append(words)
+            row.impact = impact.value
+    for service_id, row in before.items():
+        if service_id not in after:
+            incident.affected.remove(row)
+    for key, values in (("added", added), ("removed", removed), ("worse", worsened),
+                        ("eased", eased)):  # fmt: skip
+        if values:
+            details[key] = "; ".join(values)
+    if not details:
+        return False
+    audit.record("scope_changed", actor=by, agency_id=incident.agency_id, incident=incident,
+                 **details)  # fmt: skip
+    return True
+
+
+def _raise_impacts(incident: Incident, floor: Impact, by: User | None) -> None:
+    """A higher priority takes each service to at least its default impact (a P1 is a major
+    outage unless the lead eases it), so the public colour follows the escalation."""
+    raised = []
+    for row in incident.affected:
+        if row.impact_enum.severity < floor.severity:
+            raised.append(f"{row.service.name}: {row.impact_enum.label.lower()} → {floor.label.lower()}")
+            row.impact = floor.value
+    if raised:
+        audit.record(
+            "scope_changed", actor=by, agency_id=incident.agency_id, incident=incident,
+            worse="; ".join(raised), reason=f"raised with the priority to P{incident.priority}",
+        )  # fmt: skip
 
 
 def _record_late(incident: Incident, met: dict[Kind, datetime], now: datetime) -> None:

@@ -19,7 +19,7 @@ from ..timefmt import format_absolute
 from ..upsert import insert_if_absent
 from ..users.models import Membership, Role, User
 from .cadence import deadlines_for
-from .deadlines import Deadline, Kind, pending
+from .deadlines import Deadline, Kind, pending, reminder_at
 from .models import AffectedService, Incident, MissedDeadline, Reminder
 from .visibility import open_clause
 
@@ -36,12 +36,6 @@ class ClockRun:
     sent: int = 0
     failed: int = 0
     skipped: int = 0
-
-
-def reminder_lead() -> timedelta:
-    """How long before a deadline the first reminder goes (a policy setting, 5 min by default)."""
-    anchor = datetime(2000, 1, 3, 12)
-    return current_policy().rules.reminder_before.after(anchor, current_calendar()) - anchor
 
 
 def open_incidents() -> list[Incident]:
@@ -74,10 +68,11 @@ def record_miss(incident_id: int, kind: Kind, due: datetime, now: datetime, met_
 def check_deadlines(now: datetime) -> ClockRun:
     """Create due reminders and record passed deadlines, then send what is waiting."""
     run = ClockRun()
-    lead = reminder_lead()
+    policy, calendar = current_policy(), current_calendar()
     for incident in open_incidents():
         for deadline in pending(deadlines_for(incident)):
-            if deadline.due - lead <= now < deadline.due:
+            # Counted back from each deadline: business hours before one are not a fixed lead.
+            if reminder_at(deadline.due, policy, calendar) <= now < deadline.due:
                 run.reminders_created += _claim(incident, deadline, BEFORE, now)
             elif now >= deadline.due:
                 run.misses_recorded += record_miss(incident.id, deadline.kind, deadline.due, now)

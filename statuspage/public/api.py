@@ -93,8 +93,10 @@ def _status(components: list[dict], incidents: list[Incident]) -> dict:
 
 
 def _update(update: IncidentUpdate, incident_id: str) -> dict:
+    # Statuspage has no "closed"; our closing note is the last word on a resolved incident.
+    status = State.RESOLVED.value if update.status == State.CLOSED.value else update.status
     return {
-        "id": str(update.id), "status": update.status, "body": update.body,
+        "id": str(update.id), "status": status, "body": update.body,
         "incident_id": incident_id, "created_at": _time(update.published_at),
         "updated_at": _time(update.published_at), "display_at": _time(update.published_at),
         "affected_components": None, "deliver_notifications": True,
@@ -103,20 +105,26 @@ def _update(update: IncidentUpdate, incident_id: str) -> dict:
 
 def _incident(incident: Incident) -> dict:
     state = State.RESOLVED.value if incident.state == State.CLOSED.value else incident.state
-    monitoring = [u.published_at for u in incident.updates if u.status == State.MONITORING.value]
+    updates = incident.public_updates
+    monitoring = [u.published_at for u in updates if u.status == State.MONITORING.value]
+    latest = updates[0] if updates else None
     return {
         "id": incident.ref,
         "name": incident.title,
         "status": state,
         "created_at": _time(incident.detected_at),
-        "updated_at": _time(incident.updates[0].published_at if incident.updates else None),
+        "updated_at": _time(latest.published_at if latest else None),
         "monitoring_at": _time(min(monitoring) if monitoring else None),
         "resolved_at": _time(incident.resolved_at),
         "started_at": _time(incident.started_at or incident.detected_at),
         "impact": IMPACT_BY_PRIORITY[incident.priority],
         "shortlink": url_for("public.incident", ref=incident.ref, _external=True),
         "page_id": "statuspage",
-        "incident_updates": [_update(u, incident.ref) for u in incident.updates],
+        "incident_updates": [_update(u, incident.ref) for u in updates],
+        # Not in Statuspage's shape (clients ignore unknown keys): the policy's "expected fix".
+        "expected_resolution_at": _time(latest.expected_resolution_at)
+        if latest and incident.is_open
+        else None,
         "components": [
             {"id": a.service.slug, "name": a.service.name, "status": a.impact}
             for a in incident.affected

@@ -7,20 +7,32 @@ from flask import Response, abort, render_template, url_for
 
 from ..catalog.queries import agency_by_slug
 from ..incidents import queries as incident_queries
+from ..incidents.cadence import public_timing
+from ..timefmt import format_absolute
 from . import public
 
 
 def _notices(slug: str) -> tuple[object, list[dict]]:
     agency = agency_by_slug(slug) or abort(404)
     incidents = incident_queries.open_public_incidents(agency_id=agency.id)
-    return agency, [
-        {
-            "title": incident.title,
-            "status": incident.state_enum.label,
-            "url": url_for("public.incident", ref=incident.ref, _external=True),
-        }
-        for incident in incidents
-    ]
+    return agency, [_notice(incident) for incident in incidents]
+
+
+def _notice(incident) -> dict:
+    timing = public_timing(incident)
+    eta = timing.expected_resolution_at
+    if eta is None:
+        expected = ""
+    elif timing.resolution_late:
+        expected = f"Taking longer than expected (we hoped to fix it by {format_absolute(eta)})."
+    else:
+        expected = f"Expected to be fixed by {format_absolute(eta)}."
+    return {
+        "title": incident.title,
+        "status": incident.state_enum.label,
+        "expected": expected,
+        "url": url_for("public.incident", ref=incident.ref, _external=True),
+    }
 
 
 @public.get("/embed/<slug>.js")

@@ -20,6 +20,7 @@ from ..incidents.visibility import public_clause
 from ..maintenance.models import MaintenanceWindow, WindowStatus
 from ..reports.models import ReportRevision
 from ..markdown import render_markdown
+from ..timefmt import format_absolute
 from . import public
 
 FEED_ENTRIES = 50
@@ -56,8 +57,13 @@ def _entries(agency_id: int | None = None, service_id: int | None = None) -> lis
         _scoped(
             select(IncidentUpdate)
             .join(Incident)
-            .where(public_clause())
-            .options(selectinload(IncidentUpdate.incident).selectinload(Incident.agency))
+            .where(public_clause(), IncidentUpdate.is_public.is_(True))
+            .options(
+                selectinload(IncidentUpdate.incident).selectinload(Incident.agency),
+                selectinload(IncidentUpdate.incident)
+                .selectinload(Incident.affected)
+                .selectinload(AffectedService.service),
+            )
             .order_by(IncidentUpdate.published_at.desc(), IncidentUpdate.id.desc())
             .limit(FEED_ENTRIES),
             agency_id,
@@ -84,7 +90,7 @@ def _entries(agency_id: int | None = None, service_id: int | None = None) -> lis
             + f"#update-{update.id}",
             update.published_at,
             update.incident.agency.name,
-            str(render_markdown(update.body)),
+            _update_html(update),
         )
         for update in updates
     ] + [
@@ -104,6 +110,20 @@ def _entries(agency_id: int | None = None, service_id: int | None = None) -> lis
         for revision in revisions
     ]
     return sorted(entries, key=lambda entry: (entry.at, entry.tag), reverse=True)[:FEED_ENTRIES]
+
+
+def _update_html(update: IncidentUpdate) -> str:
+    """The update's message with the affected services and the expected fix time, if given."""
+    from markupsafe import escape
+
+    html = str(render_markdown(update.body))
+    affected = ", ".join(
+        f"{a.service.name} ({a.impact_enum.label.lower()})" for a in update.incident.affected
+    )
+    html += f"<p>Affected: {escape(affected)}</p>"
+    if update.expected_resolution_at:
+        html += f"<p>Expected to be fixed by {escape(format_absolute(update.expected_resolution_at))}.</p>"
+    return html
 
 
 def _tag(kind: str, ident) -> str:

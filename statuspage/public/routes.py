@@ -12,6 +12,7 @@ from ..catalog.queries import agencies_with_services, agency_by_slug, service_by
 from ..catalog.status import ServiceStatus, overall_banner
 from ..extensions import db
 from ..incidents import queries as incident_queries
+from ..incidents.cadence import public_timing, public_timings
 from ..incidents.history import daily_history
 from ..incidents.references import is_reference
 from ..maintenance import queries as maintenance_queries
@@ -40,7 +41,8 @@ def index():
         histories=histories,
         statuses=statuses,
         banner=overall_banner(all_statuses),
-        incidents=incident_queries.open_public_incidents(),
+        incidents=(incidents := incident_queries.open_public_incidents()),
+        timings=public_timings(incidents),
         active_maintenance=maintenance_queries.active_windows(clock.now()),
         upcoming_maintenance=maintenance_queries.upcoming_windows(clock.now()),
     )
@@ -68,7 +70,8 @@ def agency(slug: str):
         banner=overall_banner(
             statuses.get(service.id, ServiceStatus.OPERATIONAL) for service in found.services
         ),
-        incidents=incident_queries.open_public_incidents(agency_id=found.id),
+        incidents=(incidents := incident_queries.open_public_incidents(agency_id=found.id)),
+        timings=public_timings(incidents),
         recent=incident_queries.recent_public_incidents(agency_id=found.id),
     )
 
@@ -82,7 +85,8 @@ def service(slug: str):
         service=found,
         history=daily_history([found.id], clock.now(), site_zone())[found.id],
         status=status,
-        incidents=incident_queries.open_public_incidents(service_id=found.id),
+        incidents=(incidents := incident_queries.open_public_incidents(service_id=found.id)),
+        timings=public_timings(incidents),
         recent=incident_queries.recent_public_incidents(service_id=found.id),
     )
 
@@ -93,7 +97,10 @@ def incident(ref: str):
         abort(404)
     found = incident_queries.public_incident(ref) or abort(404)
     return render_template(
-        "public/incident.html", incident=found, revisions=published_revisions(found.id)
+        "public/incident.html",
+        incident=found,
+        revisions=published_revisions(found.id),
+        timing=public_timing(found) if found.is_open else None,
     )
 
 

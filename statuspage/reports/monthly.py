@@ -17,7 +17,7 @@ from sqlalchemy import select, union_all
 
 from ..catalog.models import Agency, Service
 from ..extensions import db
-from ..incidents.cadence import recurrence_counts
+from ..incidents.cadence import incident_facts, recurrence_counts
 from ..incidents.deadlines import IncidentFacts, Kind, report_due
 from ..incidents.models import AffectedService, Impact, Incident, MissedDeadline, PriorityChange
 from ..incidents.visibility import priority_allows_public
@@ -129,10 +129,11 @@ def gather_incidents(
     )
     incidents = []
     for row in rows:
-        facts = IncidentFacts(
+        facts = incident_facts(
             detected_at=row.detected_at,
-            priorities=tuple(histories.get(row.id) or [(row.detected_at, row.priority)]),
-            tier=min((tier for _, tier in services.get(row.id, [])), default=4),
+            priority=row.priority,
+            priority_changes=histories.get(row.id, ()),
+            tiers=[tier for _, tier in services.get(row.id, [])],
             is_security=row.is_security,
             acknowledged_at=row.acknowledged_at,
             first_public_at=row.first_public_at,

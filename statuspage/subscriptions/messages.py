@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from flask import render_template, url_for
 
 from ..extensions import db
-from ..incidents.cadence import next_update_due
+from ..incidents.cadence import public_timing
 from ..incidents.models import IncidentUpdate
 from ..maintenance.models import MaintenanceWindow
 from ..reports.models import ReportRevision
@@ -61,10 +61,12 @@ def render_event(
         if update is None:
             raise EventGone(f"update {event_key} no longer exists")
         incident = update.incident
+        timing = public_timing(incident) if incident.is_open else None
         context = {
             "incident": incident,
             "update": update,
-            "next_update": next_update_due(incident) if incident.is_open else None,
+            "next_update": timing.next_update_by if timing else None,
+            "expected_fix": update.expected_resolution_at if incident.is_open else None,
             "incident_url": url_for("public.incident", ref=incident.ref, _external=True),
             **links,
         }

@@ -90,7 +90,7 @@ def test_a_lead_logs_an_incident_which_stays_private_until_its_first_update(clie
     [
         ({"title": "   "}, "title", "Enter a title."),
         ({"priority": "7"}, "priority", "Choose a priority from P1 to P4."),
-        ({"priority": None}, "priority", "Choose a priority from P1 to P4."),
+        ({"priority": None}, "priority", "Choose a priority, or an urgency and an impact"),
         ({"services": None}, "services", "Choose at least one affected service."),
         ({"services": ["99999"]}, "services", "Unknown service"),
         ({"services": ["tax-filing"]}, "services", "Unknown service"),
@@ -145,19 +145,28 @@ def test_update_errors_keep_the_message_typed(client, setting, data, field, mess
     assert count(IncidentUpdate) == 0
 
 
-def test_a_p3_is_shown_publicly_only_when_a_lead_says_so(client, setting):
+def test_a_p3_is_shown_publicly_only_when_a_lead_makes_it_public_with_a_message(
+    client, setting
+):
     incident = make_incident([setting["filing"]], priority=3)
     assert client.get(f"/incidents/{incident.ref}").status_code == 404
-    client.post(f"/admin/incidents/{incident.ref}/visibility")
-    assert client.get(f"/incidents/{incident.ref}").status_code == 200
-    client.post(f"/admin/incidents/{incident.ref}/visibility")
+    client.post(
+        f"/admin/incidents/{incident.ref}/updates",
+        data={"status": "identified", "body": "Some people cannot file.", "make_public": "y",
+              "action": "publish"},
+    )  # fmt: skip
+    page = client.get(f"/incidents/{incident.ref}").get_data(as_text=True)
+    assert "Some people cannot file." in page and "Update: investigating." not in page
+    refused = client.post(f"/admin/incidents/{incident.ref}/hide", data={"reason": ""})
+    assert refused.status_code == 400
+    client.post(f"/admin/incidents/{incident.ref}/hide", data={"reason": "One report only"})
     assert client.get(f"/incidents/{incident.ref}").status_code == 404
 
 
 def test_the_incident_page_tells_the_lead_whether_it_is_public(client, setting):
     p4 = make_incident([setting["filing"]], priority=4)
     html = client.get(f"/admin/incidents/{p4.ref}").get_data(as_text=True)
-    assert "P4 incidents are never public" in html
+    assert "a P4 is never public" in html
 
 
 class TestCsrf:

@@ -48,7 +48,8 @@ def test_the_admin_has_the_routes_we_expect(app):
         "admin.incident",
         "admin.post_update",
         "admin.post_priority",
-        "admin.post_visibility",
+        "admin.post_hide",
+        "admin.post_scope",
     } <= endpoints
 
 

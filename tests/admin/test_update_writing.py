@@ -44,7 +44,7 @@ def test_the_form_is_prefilled_with_what_is_known_and_the_next_update_the_cadenc
 def test_a_template_fills_the_form_from_the_incident(client, setting):
     incident = make_incident([setting["service"]], priority=1, updates=())
     html = client.get(f"/admin/incidents/{incident.ref}?template=p1_initial").text
-    assert "Tax filing is not working. We know about the problem" in html
+    assert "You cannot use Tax filing at the moment. We know about the problem" in html
     assert "If your need is urgent, call the Department of Revenue helpline." in html
 
 

@@ -15,6 +15,8 @@ from statuspage.incidents.deadlines import (
     first_communication_by,
     next_update_due,
     pending,
+    reminder_at,
+    report_due,
     review_need,
     target_resolution_by,
 )
@@ -157,7 +159,16 @@ def test_no_update_is_due_before_the_first_public_one():
             eastern(2026, 12, 2, 11, 0),
             "breached its target",
         ),
-        ((1, (30, 3)), {}, None, None),  # de-escalated to a P3, resolved in time: no review
+        # Every P1 has one: lowered before resolution, it still owes P1's review, within 48 h.
+        ((1, (30, 3)), {}, D + h(2) + h(48), "mandatory: it was P1 from 23 Nov 2026, 10:00 AM EST"),
+        ((1, (30, 2)), {}, D + h(2) + h(48), "mandatory: it was P1 from 23 Nov 2026, 10:00 AM EST"),
+        (
+            (3, (30, 1), (60, 3)),
+            {},
+            D + h(50),
+            "mandatory: it was P1 from 23 Nov 2026, 10:30 AM EST",
+        ),  # escalated to P1 for half an hour
+        ((2, (30, 3)), {}, None, None),  # a P2 lowered to P3, resolved in time: no review
         ((3,), {"recent_on_same_service": 2}, None, None),
         ((4,), {}, None, None),
     ],
@@ -201,3 +212,51 @@ def test_a_security_incident_is_never_below_p2(priority, refused):
     message = check_security_priority(priority, True, POLICY)
     assert (message is not None) is refused
     assert check_security_priority(priority, False, POLICY) is None
+
+
+@pytest.mark.parametrize(
+    ("review_if_ever", "history", "due", "reasons"),
+    [
+        ("P2", (2, (30, 3)), eastern(2026, 12, 1, 12, 0),
+         ["mandatory: it was P2 from 23 Nov 2026, 10:00 AM EST"]),  # P2's row: 5 business days
+        ("P2", (1, (30, 3)), D + h(50), ["mandatory: it was P1 from 23 Nov 2026, 10:00 AM EST"]),
+        ("P2", (3, (30, 2), (60, 1), (90, 3)), D + h(50),
+         ["mandatory: it was P1 from 23 Nov 2026, 11:00 AM EST"]),  # the highest it held decides
+        ("P1", (2, (30, 3)), None, []),
+        ("P1", (1,), D + h(50), ["mandatory for P1", "breached its target resolution time"]),
+    ],
+)  # fmt: skip
+def test_an_incident_that_ever_held_the_policys_review_priority_owes_that_rows_review(
+    review_if_ever, history, due, reasons
+):
+    policy = build_policy({"rules": {"review_if_ever": review_if_ever}})
+    need = review_need(facts(*history, resolved_at=D + h(2)), policy, CALENDAR)
+    assert (need.due, need.reasons) == (due, reasons)
+
+
+@pytest.mark.parametrize(
+    ("history", "due"),
+    [
+        ((1, (30, 3)), eastern(2026, 12, 1, 12, 0)),  # P1's public report: 5 business days
+        ((3,), None),  # no review, so no report
+    ],
+)
+def test_a_lowered_p1_owes_the_public_report_p1_demands(history, due):
+    assert report_due(facts(*history, resolved_at=D + h(2)), POLICY, CALENDAR) == due
+
+
+@pytest.mark.parametrize(
+    ("reminder_before", "due", "expected"),
+    [
+        ("5 minutes", eastern(2026, 11, 23, 14, 0), eastern(2026, 11, 23, 13, 55)),
+        ("2 business hours", eastern(2026, 11, 23, 14, 0), eastern(2026, 11, 23, 12, 0)),
+        ("2 business hours", eastern(2026, 11, 23, 10, 0), eastern(2026, 11, 20, 16, 0)),  # weekend
+        ("2 business hours", eastern(2026, 11, 28, 3, 0), eastern(2026, 11, 27, 15, 0)),  # Sat
+        ("1 business day", eastern(2026, 11, 27, 10, 0), eastern(2026, 11, 25, 10, 0)),  # holiday
+    ],
+)
+def test_the_reminder_before_a_deadline_goes_the_policys_reminder_before_earlier(
+    reminder_before, due, expected
+):
+    policy = build_policy({"rules": {"reminder_before": reminder_before}})
+    assert reminder_at(due, policy, CALENDAR) == expected

@@ -19,7 +19,7 @@ from statuspage import jobs
 from statuspage.demo import load_demo_data
 from statuspage.extensions import db
 from statuspage.incidents.models import Incident, State
-from statuspage.incidents.operations import publish_update, set_made_public
+from statuspage.incidents.operations import hide_from_public, publish_update
 from statuspage.public.export import export_site, file_for
 from tests.conftest import make_app
 from tests.factories import make_agency, make_incident, make_service
@@ -121,13 +121,14 @@ def test_the_export_served_statically_matches_the_live_site(app, live_app, stati
 def test_pages_no_longer_public_leave_the_export(app, tmp_path, pinned_now):
     service = make_service(make_agency("Department of Revenue", "revenue"), "Tax filing", "tax")
     incident = make_incident([service], priority=3, made_public=True)
+    assert incident.first_public_at is not None
     folder = tmp_path / "export"
     export_site(app, folder)
     page = folder / file_for(f"/incidents/{incident.ref}")
     assert page.exists()
 
     with app.app_context():
-        set_made_public(db.session.get(Incident, incident.id), False, by=None)
+        hide_from_public(db.session.get(Incident, incident.id), reason="Reported by one person")
     result = export_site(app, folder)
     assert not page.exists() and not page.with_name("index.html.gz").exists()
     assert result.removed >= 2

@@ -6,7 +6,7 @@ from datetime import timedelta
 import pytest
 
 from statuspage.incidents.models import Impact, State
-from statuspage.incidents.operations import change_priority, publish_update, set_made_public
+from statuspage.incidents.operations import change_priority, publish_update
 from tests.factories import make_agency, make_incident, make_service
 
 
@@ -128,7 +128,8 @@ def test_a_p3_incident_appears_only_once_marked_public(client, catalog):
     assert client.get(f"/incidents/{incident.ref}").status_code == 404
     assert incident.ref not in client.get("/history").get_data(as_text=True)
 
-    set_made_public(incident, True)
+    publish_update(incident, status=State.IDENTIFIED, body="Some of you cannot file.", by=None,
+                   make_public=True)  # fmt: skip
     assert client.get(f"/incidents/{incident.ref}").status_code == 200
     assert service_status(client.get("/").get_data(as_text=True), "Tax filing") == (
         "Degraded performance (yellow)"

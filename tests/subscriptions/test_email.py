@@ -9,7 +9,7 @@ from sqlalchemy import func, select
 from statuspage import clock
 from statuspage.extensions import db
 from statuspage.incidents.models import Impact, State
-from statuspage.incidents.operations import publish_update, set_made_public
+from statuspage.incidents.operations import publish_update
 from statuspage.subscriptions import outbox
 from statuspage.subscriptions.models import Notification, Subscriber
 from tests.factories import make_agency, make_incident, make_service
@@ -82,8 +82,7 @@ def test_p4_and_private_p3_incidents_send_nothing_until_public(client, smtp, cat
     make_incident([catalog["filing"]], priority=4)
     p3 = make_incident([catalog["filing"]], priority=3)
     assert outbox.dispatch().sent == 0
-    set_made_public(p3, True)
-    publish_update(p3, status=State.IDENTIFIED, body="Found it.", by=None)
+    publish_update(p3, status=State.IDENTIFIED, body="Found it.", by=None, make_public=True)
     outbox.dispatch()
     assert [m["Subject"] for m in smtp.messages] == [
         "Identified: Online filing unavailable (Department of Revenue)"

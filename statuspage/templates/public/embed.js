@@ -17,6 +17,7 @@
     link.style.color = "#0b0c0c";
     if (index) box.appendChild(document.createTextNode("; "));
     box.appendChild(link);
+    if (notice.expected) box.appendChild(document.createTextNode(" " + notice.expected));
   });
   var more = document.createElement("a");
   more.href = {{ status_url|tojson }};
