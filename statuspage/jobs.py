@@ -13,7 +13,8 @@ from . import clock
 from .extensions import db
 from .incidents import reminders
 from .incidents.models import Incident, State
-from .incidents.operations import auto_close
+from .incidents.operations import auto_close, note_public_moments
+from .incidents.queries import open_public_incidents
 from .maintenance.operations import advance_windows
 from .policy import current_calendar, current_policy
 from .public.export import ExportResult, export_site
@@ -24,6 +25,14 @@ from .subscriptions import outbox
 def run_deadline_clock(now: datetime | None = None) -> reminders.ClockRun:
     """Reminders before and after each deadline, and missed deadlines recorded once."""
     return reminders.check_deadlines(now or clock.now())
+
+
+def run_public_clock(now: datetime | None = None) -> int:
+    """Public pages say "late" once a next update or an expected fix time they state passes."""
+    now = now or clock.now()
+    moved = sum(note_public_moments(incident, now) for incident in open_public_incidents())
+    db.session.commit()
+    return moved
 
 
 def run_auto_close(now: datetime | None = None) -> dict[str, int]:
@@ -79,6 +88,7 @@ def run_all(now: datetime | None = None) -> dict:
     now = now or clock.now()
     return {
         "clock": run_deadline_clock(now),
+        "public_clock": run_public_clock(now),
         "auto_close": run_auto_close(now),
         "maintenance": run_maintenance(now),
         "dispatch": run_dispatcher(),

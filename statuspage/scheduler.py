@@ -37,6 +37,7 @@ def add_jobs(app: Flask, scheduler) -> None:
     every = app.config["JOB_INTERVAL_SECONDS"]
     schedule = (  # (job, seconds between runs)
         (jobs.run_deadline_clock, every),
+        (jobs.run_public_clock, every),
         (jobs.run_dispatcher, DISPATCH_SECONDS),
         (jobs.run_maintenance, every),
         (jobs.run_auto_close, AUTO_CLOSE_MINUTES * 60),

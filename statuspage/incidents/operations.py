@@ -650,6 +650,22 @@ def hide_from_public(incident: Incident, *, reason: str, by: User | None = None)
     db.session.commit()
 
 
+def note_public_moments(incident: Incident, now: datetime) -> bool:
+    """When a time the public page states (the next update, the expected fix) has passed, move
+    the incident's public clock: a public change, so every cached page and the static export say
+    "late" within a check interval. Returns True when it moved (once per passed moment)."""
+    from .cadence import public_timing
+
+    passed = [m for m in public_timing(incident, now).moments() if m <= now]
+    if not passed or (
+        incident.public_clock_passed_at is not None
+        and max(passed) <= incident.public_clock_passed_at
+    ):
+        return False
+    incident.public_clock_passed_at = max(passed)
+    return True
+
+
 # --- scope: title, affected services and their impact -----------------------------------------
 
 

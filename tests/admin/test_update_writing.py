@@ -101,8 +101,8 @@ def test_structured_elements_appear_on_the_public_page(client, setting):
     ):
         assert text in html
     assert (
-        '<p class="next-update lead">Next update by <time datetime="2026-11-23T20:00:00Z">'
-        "23 Nov 2026, 3:00 PM EST</time></p>" in html
+        '<p class="next-update">Next update by <time datetime="2026-11-23T20:00:00Z">'
+        "23 Nov 2026, 3:00 PM EST</time>.</p>" in html
     )
 
 
