@@ -73,7 +73,7 @@ class IncidentForm(ScopeForm):
         validators=[Optional()],
     )
     reach = ChoiceField(
-        "Impact",
+        "Impact: how many people, how critical",
         choices=LEVEL_CHOICES,
         invalid_message="Choose high, medium or low impact.",
         validators=[Optional()],

@@ -12,7 +12,13 @@ from .. import clock
 from ..audit import AuditEntry
 from ..catalog.models import Agency
 from ..communications.plain_language import advise
-from ..communications.templates import all_templates, jargon_list, merge, template_by_key
+from ..communications.templates import (
+    all_templates,
+    jargon_list,
+    merge,
+    service_names,
+    template_by_key,
+)
 from ..extensions import db
 from ..incidents import cadence
 from ..incidents.models import (
@@ -63,6 +69,8 @@ from .forms import (
 from .permissions import agency_ids_for, incident_for, services_for
 
 RECENT_LIMIT = 25
+# The standalone scope form shares the page with the update form's scope fields: its own ids.
+SCOPE_PREFIX = "scope"
 UPDATE_FIELDS = (
     "status", "body", "what_affected", "who_affected", "affected_since", "cause", "workaround",
     "help", "next_update_at", "expected_resolution_at", "resolved_at",
@@ -245,9 +253,7 @@ def _prefilled_update_form(incident: Incident) -> UpdateForm:
         status=incident.state if incident.state_enum in (State.INVESTIGATING, State.IDENTIFIED,
                                                           State.MONITORING, State.RESOLVED)
         else State.INVESTIGATING.value,
-        what_affected=latest.what_affected
-        if latest
-        else ", ".join(a.service.name for a in incident.affected),
+        what_affected=_what_affected(incident, latest),
         who_affected=latest.who_affected if latest else incident.impact_description,
         affected_since=(latest.affected_since if latest else None)
         or incident.started_at
@@ -260,6 +266,15 @@ def _prefilled_update_form(incident: Incident) -> UpdateForm:
     if template is not None:
         _apply_template(form, template, incident)
     return form
+
+
+def _what_affected(incident: Incident, latest) -> str:
+    """The last update's words while they still name every affected service; after the scope
+    has changed, the services as they are now."""
+    names = [a.service.name for a in incident.affected]
+    if latest and latest.what_affected and all(n in latest.what_affected for n in names):
+        return latest.what_affected
+    return service_names(incident)
 
 
 def _apply_template(form, template, incident: Incident) -> None:
@@ -309,7 +324,7 @@ def _render_incident(incident: Incident, *, status=200, **forms):
     _explain_update_form(update_form, incident)
     scope = forms.get("scope_form")
     if scope is None:
-        scope = scope_form(_agency_services(incident), formdata=None)
+        scope = scope_form(_agency_services(incident), formdata=None, prefix=SCOPE_PREFIX)
         _fill_scope(scope, incident)
     policy = current_policy()
     assign_form = forms.get("assign_form") or AssignForm(
@@ -437,7 +452,7 @@ def post_update(ref: str):
 @admin.post("/incidents/<ref>/scope")
 def post_scope(ref: str):
     found = incident_for(ref, Role.COMMUNICATIONS_LEAD)
-    form = scope_form(_agency_services(found))
+    form = scope_form(_agency_services(found), prefix=SCOPE_PREFIX)
     if not form.validate_on_submit():
         return _render_incident(found, scope_form=form, status=400)
     return _run(

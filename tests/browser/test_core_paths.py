@@ -78,7 +78,7 @@ def test_a_lead_logs_an_incident_and_the_public_page_follows(page, live_server):
     page.get_by_role("button", name="Log incident").click()
     assert "/admin/incidents/INC-" in page.url
     ref = page.url.rsplit("/", 1)[1]
-    assert page.get_by_text("Not yet: post the first update").is_visible()
+    assert page.get_by_text("Not yet: post the first public update").first.is_visible()
 
     page.get_by_label("Investigating").check()
     page.get_by_label("Message to the public").fill("We are **fixing** renewals now.")
@@ -104,3 +104,55 @@ def test_an_agency_website_shows_the_embedded_banner(page, live_server):
     assert "A service has a problem" in banner or "services have problems" in banner
     assert "Some people cannot upload supporting documents" in banner
     assert page.context.cookies() == []
+
+
+def test_a_lead_widens_a_p2_to_a_second_service_and_resolves_with_the_template(
+    page, live_server
+):
+    base = live_server["url"]
+    page.goto(base + "/admin/login")
+    page.get_by_label("Email address").fill("lead.dmv@example.gov")
+    page.get_by_label("Password").fill(live_server["logins"]["lead.dmv@example.gov"])
+    page.get_by_role("button", name="Sign in").click()
+    page.goto(base + "/admin/incidents/new")
+    page.get_by_label("Title").fill("Driving record searches failing")
+    page.get_by_label("P2 High").check()
+    page.get_by_label("Driving record requests", exact=False).first.check()
+    page.get_by_role("button", name="Log incident").click()
+    ref = page.url.rsplit("/", 1)[1]
+    page.get_by_label("Message to the public").fill("Some searches for driving records fail.")
+    page.get_by_role("button", name="Publish update").click()
+    assert page.get_by_text("Update published on the public site.").is_visible()
+
+    # The outage spreads: Vehicle registration is down for everyone.
+    scope = page.locator("section", has=page.locator("#scope-heading"))
+    scope.get_by_role("checkbox", name="Vehicle registration").check()
+    scope.get_by_label("Impact on Vehicle registration").select_option("major_outage")
+    scope.get_by_role("button", name="Save title and services").click()
+    assert page.get_by_text("The public page shows them now.").is_visible()
+
+    page.goto(base + "/")
+    assert "Major outage" in page.locator(".service", has_text="Vehicle registration").inner_text()
+    assert "Partial outage" in page.locator(".service", has_text="Driving record requests").inner_text()
+    summary = page.request.get(base + "/api/v2/summary.json").json()
+    [listed] = [i for i in summary["incidents"] if i["id"] == ref]
+    assert {c["id"]: c["status"] for c in listed["components"]} == {
+        "driving-records": "partial_outage", "vehicle-registration": "major_outage",
+    }  # fmt: skip
+    assert "Vehicle registration (major outage)" in page.request.get(base + "/feed.atom").text()
+    feed = page.request.get(base + "/services/vehicle-registration/feed.rss").text()
+    assert "Driving record searches failing" in feed
+    screenshot(page, "front-page-widened-incident")
+
+    # Resolve in two clicks: the Resolution template, then Publish.
+    page.goto(base + f"/admin/incidents/{ref}")
+    page.get_by_role("button", name="Resolution").click()
+    page.get_by_role("button", name="Publish update", exact=True).click()
+    assert page.get_by_text("Update published on the public site.").is_visible()
+    page.goto(base + f"/incidents/{ref}")
+    assert "Resolved" in page.locator(".facts").first.inner_text()
+    assert page.get_by_text("You can use Vehicle registration and Driving record requests normally again.").is_visible()
+    assert page.get_by_text("(was major outage)").is_visible()
+    latest = page.locator("ol.timeline > li").first.inner_text()
+    assert "What is affected\nVehicle registration and Driving record requests" in latest
+    screenshot(page, "incident-resolved-with-template")

@@ -138,7 +138,7 @@ def test_the_scope_form_keeps_what_was_typed_when_refused(client, team):
     incident = make_incident({team["filing"]: Impact.PARTIAL_OUTAGE}, priority=2)
     login(client, team["lead"])
     response = client.post(
-        f"/admin/incidents/{incident.ref}/scope", data={"title": "Typed title", "services": []}
+        f"/admin/incidents/{incident.ref}/scope", data={"scope-title": "Typed title"}
     )
     html = response.get_data(as_text=True)
     assert response.status_code == 400
