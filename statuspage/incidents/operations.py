@@ -222,7 +222,8 @@ def _publish(incident: Incident, content: UpdateContent, by: User | None) -> Inc
     update written while the incident may not be public stays private for good."""
     status = _check_update(incident, content)
     now = clock.now()
-    if content.make_public and not incident.made_public:
+    visibility = current_policy()[incident.priority].public
+    if content.make_public and visibility is not Visibility.ALWAYS and not incident.made_public:
         _mark_public_decision(incident, by)
     public = priority_allows_public(incident.priority, incident.made_public)
     met = {}

@@ -15,12 +15,14 @@ from statuspage.incidents.deadlines import (
     first_communication_by,
     next_update_due,
     pending,
+    prefilled_promise,
+    public_timing,
     reminder_at,
     report_due,
     review_need,
     target_resolution_by,
 )
-from statuspage.policy import BusinessCalendar, build_policy
+from statuspage.policy import DEFAULT_TABLE, BusinessCalendar, build_policy
 
 EASTERN = ZoneInfo("America/New_York")
 POLICY = build_policy()
@@ -260,3 +262,56 @@ def test_the_reminder_before_a_deadline_goes_the_policys_reminder_before_earlier
 ):
     policy = build_policy({"rules": {"reminder_before": reminder_before}})
     assert reminder_at(due, policy, CALENDAR) == expected
+
+
+BUSINESS_CADENCE = build_policy({"P2": {**DEFAULT_TABLE["P2"], "update_cadence": "2 business hours"}})
+
+
+@pytest.mark.parametrize(
+    ("history", "now", "policy", "expected"),
+    [
+        ((1,), D + m(10) + timedelta(seconds=42), POLICY, D + m(40)),  # cadence from now, to the minute
+        ((2,), D + m(10), POLICY, D + m(10) + h(2)),
+        ((3,), D + m(10), POLICY, D + m(10) + timedelta(days=1)),
+        ((4,), D + m(10), POLICY, None),  # no cadence: nothing prefilled
+        ((4, (5, 2)), D + m(10), POLICY, D + m(10) + h(2)),  # the priority now decides
+        ((2, (5, 1)), D + m(10), POLICY, D + m(40)),
+        # 4:30 PM EST on Monday plus 2 business hours: half an hour on Monday, 10:30 on Tuesday.
+        ((2,), eastern(2026, 11, 23, 16, 30), BUSINESS_CADENCE, eastern(2026, 11, 24, 10, 30)),
+        # Wednesday 4 PM before Thanksgiving: one hour on Wednesday, then Friday 9:00 to 10:00.
+        ((2,), eastern(2026, 11, 25, 16, 0), BUSINESS_CADENCE, eastern(2026, 11, 27, 10, 0)),
+    ],
+)
+def test_the_form_prefills_the_latest_next_update_the_cadence_allows(
+    history, now, policy, expected
+):
+    assert prefilled_promise(facts(*history), now, policy, CALENDAR) == expected
+
+
+@pytest.mark.parametrize(
+    ("promise", "eta", "at", "next_by", "update_late", "fix_late"),
+    [
+        (None, None, m(30), D + m(1) + h(2), False, False),  # the cadence alone
+        (m(45), None, m(30), D + m(45), False, False),  # a sooner promise wins
+        (m(45), m(60), m(50), D + m(45), True, False),  # the promise passed
+        (None, m(60), m(61), D + m(1) + h(2), False, True),  # the expected fix passed
+    ],
+)
+def test_the_public_sees_one_next_update_and_whether_it_is_late(
+    promise, eta, at, next_by, update_late, fix_late
+):
+    published = D + m(1)
+    incident = facts(2, first_public_at=published, last_public_update_at=published,
+                     promised_next_update_at=D + promise if promise else None)  # fmt: skip
+    timing = public_timing(incident, D + eta if eta else None, D + at, POLICY, CALENDAR)
+    assert (timing.next_update_by, timing.update_late, timing.resolution_late) == (
+        next_by, update_late, fix_late
+    )
+
+
+def test_a_resolved_incident_promises_nothing():
+    resolved = facts(2, first_public_at=D, last_public_update_at=D, resolved_at=D + m(5))
+    timing = public_timing(resolved, D + h(1), D + h(2), POLICY, CALENDAR)
+    assert (timing.next_update_by, timing.expected_resolution_at, timing.moments()) == (
+        None, None, []
+    )
