@@ -28,6 +28,7 @@ from ..incidents.models import (
     Impact,
     Incident,
     IncidentUpdate,
+    UPDATE_STATUSES,
     Source,
     State,
 )
@@ -191,10 +192,7 @@ def new_incident():
                     impact_description=form.impact_description.data,
                     detected_at=form.detected_at.data,
                     started_at=form.started_at.data,
-                    affected={
-                        s: (form[f"impact_{s.id}"].data or None)
-                        for s in chosen
-                    },
+                    affected={s: form[f"impact_{s.id}"].data or None for s in chosen},
                     suggestion=suggestion,
                 ),
                 by=current_user,
@@ -250,8 +248,8 @@ def _prefilled_update_form(incident: Incident) -> UpdateForm:
     latest = incident.latest_update
     form = _update_form_class(incident, True)(
         formdata=None,
-        status=incident.state if incident.state_enum in (State.INVESTIGATING, State.IDENTIFIED,
-                                                          State.MONITORING, State.RESOLVED)
+        status=incident.state
+        if incident.state_enum in UPDATE_STATUSES
         else State.INVESTIGATING.value,
         what_affected=_what_affected(incident, latest),
         who_affected=latest.who_affected if latest else incident.impact_description,
@@ -515,8 +513,7 @@ def post_priority(ref: str):
     to = int(form.priority.data)
     message = None
     if form.message.data:
-        status = found.state if found.state_enum in (State.INVESTIGATING, State.IDENTIFIED,
-                                                      State.MONITORING) else "investigating"
+        status = found.state if found.state_enum in UPDATE_STATUSES[:-1] else "investigating"
         message = UpdateContent(status=status, body=form.message.data)
     return _run(
         found,

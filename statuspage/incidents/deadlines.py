@@ -261,7 +261,9 @@ def prefilled_promise(
     facts: IncidentFacts, now: datetime, policy: Policy, calendar: BusinessCalendar
 ) -> datetime | None:
     """What the update form offers as "next update by": the latest the cadence allows, to the
-    minute (never later than the policy lets the lead promise)."""
+    minute (never later than the policy lets the lead promise); nothing once resolved."""
+    if facts.resolved_at is not None:
+        return None
     latest = latest_promise(facts, now, policy, calendar)
     return latest.replace(second=0, microsecond=0) if latest else None
 

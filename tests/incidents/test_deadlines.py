@@ -310,6 +310,7 @@ def test_the_public_sees_one_next_update_and_whether_it_is_late(
 
 
 def test_a_resolved_incident_promises_nothing():
+    assert prefilled_promise(facts(2, resolved_at=D + m(5)), D + m(10), POLICY, CALENDAR) is None
     resolved = facts(2, first_public_at=D, last_public_update_at=D, resolved_at=D + m(5))
     timing = public_timing(resolved, D + h(1), D + h(2), POLICY, CALENDAR)
     assert (timing.next_update_by, timing.expected_resolution_at, timing.moments()) == (
