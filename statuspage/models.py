@@ -12,6 +12,7 @@ from .incidents.models import (
     PriorityChange,
     Reminder,
 )
+from .internal.models import Contact, IncidentNote, IncidentRole, ServiceDependency
 from .maintenance.models import MaintenanceWindow
 from .publication import SiteState
 from .reports.models import (
@@ -28,6 +29,10 @@ __all__ = [
     "Agency",
     "Approval",
     "AuditEntry",
+    "Contact",
+    "IncidentNote",
+    "IncidentRole",
+    "ServiceDependency",
     "Incident",
     "IncidentUpdate",
     "JargonTerm",

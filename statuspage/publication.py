@@ -24,7 +24,8 @@ from .types import UTCDateTime
 PRIVATE_TABLES = frozenset({
     "site_state", "audit_log", "users", "memberships", "login_failures", "update_templates",
     "jargon_terms", "approvals", "missed_deadlines", "reminders", "subscribers",
-    "subscriber_scopes", "webhooks", "notifications",
+    "subscriber_scopes", "webhooks", "notifications", "contacts", "incident_roles",
+    "incident_notes",
 })  # fmt: skip
 
 _CHANGED = "statuspage.public_changed"

@@ -3,6 +3,8 @@ redirect."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from flask import abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user
 from sqlalchemy import select
@@ -70,6 +72,20 @@ from .forms import (
 from .permissions import agency_ids_for, incident_for, services_for
 
 RECENT_LIMIT = 25
+# Other areas add what they show on the incident page (war room, triage, internal messages):
+# name -> function(incident, forms) giving the template variable of that name.
+INCIDENT_CONTEXT: dict[str, Callable] = {}
+
+
+def incident_context(name: str):
+    """Register what one panel of the incident page needs (see INCIDENT_CONTEXT)."""
+
+    def register(function):
+        INCIDENT_CONTEXT[name] = function
+        return function
+
+    return register
+
 # The standalone scope form shares the page with the update form's scope fields: its own ids.
 SCOPE_PREFIX = "scope"
 UPDATE_FIELDS = (
@@ -366,6 +382,7 @@ def _render_incident(incident: Incident, *, status=200, **forms):
                 },
             },
             public_timing=cadence.public_timing(incident, now) if incident.is_open else None,
+            **{name: provide(incident, forms) for name, provide in INCIDENT_CONTEXT.items()},
             assign_form=assign_form,
             decision_form=forms.get("decision_form") or DecisionForm(formdata=None),
             action_form=ActionForm(formdata=None),

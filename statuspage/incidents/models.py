@@ -111,11 +111,29 @@ class Incident(db.Model):
     # The latest public moment (a next-update deadline or an expected fix time) the public pages
     # already say has passed; moving it is a public change, so cached pages say "late" at once.
     public_clock_passed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # A drill (tabletop exercise): the same forms, clock and internal messages, marked EXERCISE,
+    # never public, never sent to subscribers, left out of the reports.
+    is_exercise: Mapped[bool] = mapped_column(Boolean, default=False)
+    # How it ended when it was not an incident after all (internal.models.Triage), and the
+    # original when it was a duplicate.
+    triage: Mapped[str | None] = mapped_column(String(20))
+    duplicate_of_id: Mapped[int | None] = mapped_column(ForeignKey("incidents.id"))
+    # A government-wide incident on a shared platform: coordinated by the CDO or a site admin,
+    # its affected services may belong to several agencies.
+    is_shared: Mapped[bool] = mapped_column(Boolean, default=False)
+    coordinator_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    # The P1 war room: when it was opened and closed, the bridge link and who was paged.
+    war_room_opened_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    war_room_closed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    bridge_url: Mapped[str] = mapped_column(String(500), default="")
+    paged: Mapped[str] = mapped_column(Text, default="")
 
     agency: Mapped[Agency] = relationship()
     assignee: Mapped[User | None] = relationship(foreign_keys=[assignee_id])
     acknowledged_by: Mapped[User | None] = relationship(foreign_keys=[acknowledged_by_id])
     created_by: Mapped[User | None] = relationship(foreign_keys=[created_by_id])
+    coordinator: Mapped[User | None] = relationship(foreign_keys=[coordinator_id])
+    duplicate_of: Mapped[Incident | None] = relationship(remote_side="Incident.id")
     affected: Mapped[list[AffectedService]] = relationship(
         back_populates="incident", cascade="all, delete-orphan"
     )
@@ -131,6 +149,14 @@ class Incident(db.Model):
     )
     approvals: Mapped[list[Approval]] = relationship(
         back_populates="incident", cascade="all, delete-orphan", order_by="Approval.requested_at"
+    )
+    # Internal only (statuspage.internal.models): the war room roles and the working log.
+    roles: Mapped[list[IncidentRole]] = relationship(  # noqa: F821
+        "IncidentRole", cascade="all, delete-orphan", order_by="IncidentRole.role"
+    )
+    notes: Mapped[list[IncidentNote]] = relationship(  # noqa: F821
+        "IncidentNote", cascade="all, delete-orphan",
+        order_by="(IncidentNote.at.desc(), IncidentNote.id.desc())",
     )
 
     @property

@@ -29,4 +29,4 @@ def cache_headers(response):
     return response
 
 
-from . import api, embed, feeds, reports, routes, subscriptions  # noqa: E402,F401
+from . import acknowledge, api, embed, feeds, reports, routes, subscriptions  # noqa: E402,F401

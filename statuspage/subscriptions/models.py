@@ -81,12 +81,19 @@ class Notification(db.Model):
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    channel: Mapped[str] = mapped_column(String(10))  # "email" or "webhook"
+    channel: Mapped[str] = mapped_column(String(10))  # "email", "webhook" or "staff"
     recipient_key: Mapped[str] = mapped_column(String(40))  # "subscriber:12", "webhook:3"
     subscriber_id: Mapped[int | None] = mapped_column(
         ForeignKey("subscribers.id", ondelete="CASCADE"), index=True
     )
     webhook_id: Mapped[int | None] = mapped_column(ForeignKey("webhooks.id", ondelete="CASCADE"))
+    # Internal messages (channel "staff"): the address, the incident, and the "I have seen this"
+    # acknowledgement made by link.
+    address: Mapped[str | None] = mapped_column(String(254))
+    incident_id: Mapped[int | None] = mapped_column(
+        ForeignKey("incidents.id", ondelete="CASCADE"), index=True
+    )
+    acknowledged_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     event: Mapped[str] = mapped_column(String(30))
     event_key: Mapped[str] = mapped_column(String(80))
     status: Mapped[str] = mapped_column(String(10), default="pending")

@@ -22,6 +22,8 @@ from sqlalchemy import select, update
 from .. import clock
 from ..extensions import db
 from ..mail import Mailer, Message
+from ..internal.delivery import staff_message
+from ..internal.messages import Skip
 from .messages import EventGone, Rendered, personal_link_builder, render_event, webhook_body
 from .models import Notification, Subscriber, Webhook
 from .operations import SubscriptionError, check_webhook_url
@@ -39,6 +41,7 @@ class DispatchRun:
     sent: int = 0
     retried: int = 0
     failed: int = 0
+    skipped: int = 0
 
 
 def backoff(attempts: int) -> timedelta:
@@ -89,6 +92,7 @@ class Row:
     email: str | None
     webhook_url: str | None
     webhook_secret: str | None
+    address: str | None
 
 
 def _rows(ids: list[int]) -> list[Row]:
@@ -96,7 +100,7 @@ def _rows(ids: list[int]) -> list[Row]:
         select(
             Notification.id, Notification.channel, Notification.event, Notification.event_key,
             Notification.attempts, Notification.subscriber_id, Subscriber.email,
-            Webhook.url, Webhook.secret,
+            Webhook.url, Webhook.secret, Notification.address,
         )
         .outerjoin(Subscriber, Subscriber.id == Notification.subscriber_id)
         .outerjoin(Webhook, Webhook.id == Notification.webhook_id)
@@ -127,6 +131,11 @@ def dispatch(now: datetime | None = None, batch_size: int = BATCH_SIZE) -> Dispa
         for row in rows:
             try:
                 _deliver(row, mailer, cache, links, now)
+            except Skip as skipped:  # no longer needed (a deadline met before it went)
+                db.session.rollback()
+                _record(results, row.id, status="skipped", last_error=str(skipped)[:2000],
+                        attempts=row.attempts + 1)  # fmt: skip
+                run.skipped += 1
             except Exception as error:  # any failure is recorded on the row and retried
                 db.session.rollback()
                 _record_failure(results, row, error, now, run)
@@ -165,7 +174,7 @@ def dispatch_until_empty(batch_size: int = BATCH_SIZE) -> DispatchRun:
         run = dispatch(clock.now(), batch_size)
         if not run.claimed:
             return total
-        for name in ("claimed", "sent", "retried", "failed"):
+        for name in ("claimed", "sent", "retried", "failed", "skipped"):
             setattr(total, name, getattr(total, name) + getattr(run, name))
 
 
@@ -179,6 +188,9 @@ def _rendered(row: Row, cache: dict) -> Rendered:
 
 
 def _deliver(row: Row, mailer: Mailer, cache: dict, links, now: datetime) -> None:
+    if row.channel == "staff":
+        mailer.send(staff_message(row.id, row.address, row.event_key))
+        return
     if row.channel == "email" and row.email is None:
         raise EventGone("the subscriber has left")
     if row.channel == "webhook" and row.webhook_url is None:
