@@ -27,6 +27,13 @@ def run_deadline_clock(now: datetime | None = None) -> reminders.ClockRun:
     return reminders.check_deadlines(now or clock.now())
 
 
+def run_notification_matrix(now: datetime | None = None) -> int:
+    """Tell the people inside government the policy's matrix names, when it names them."""
+    from .internal.matrix import tell_people
+
+    return tell_people(now or clock.now())
+
+
 def run_public_clock(now: datetime | None = None) -> int:
     """Public pages say "late" once a next update or an expected fix time they state passes."""
     now = now or clock.now()
@@ -89,6 +96,7 @@ def run_all(now: datetime | None = None) -> dict:
     return {
         "clock": run_deadline_clock(now),
         "public_clock": run_public_clock(now),
+        "matrix": run_notification_matrix(now),
         "auto_close": run_auto_close(now),
         "maintenance": run_maintenance(now),
         "dispatch": run_dispatcher(),

@@ -157,9 +157,43 @@ class Rules:
 
 
 @dataclass(frozen=True)
+class NoticeRule:
+    """One cell of the notification matrix: a position told at once, after a delay (from the
+    moment the incident took the priority), or only in the daily summary."""
+
+    position: str
+    after: Duration | None = None  # None: at once
+    summary: bool = False
+
+    def __str__(self) -> str:
+        if self.summary:
+            return "in the daily summary"
+        return f"within {self.after}" if self.after else "at once"
+
+
+@dataclass(frozen=True)
+class NotificationMatrix:
+    """Who inside government is told, when, for each priority (and security incidents); how
+    often leadership is briefed while it lasts; when nobody acknowledging goes one level up."""
+
+    rows: dict[str, tuple[NoticeRule, ...]]
+    briefings: dict[int, Duration]
+    unacknowledged: dict[int, Duration]
+    ladder: tuple[str, ...]
+
+    def rules_for(self, priority: int, is_security: bool) -> tuple[NoticeRule, ...]:
+        found = list(self.rows.get(f"P{priority}", ()))
+        if is_security:
+            found += self.rows.get("security", ())
+            found += self.rows.get(f"security_P{priority}", ())
+        return tuple(found)
+
+
+@dataclass(frozen=True)
 class Policy:
     priorities: dict[int, PriorityRules]
     rules: Rules
+    notify: NotificationMatrix | None = None
 
     def __getitem__(self, priority: int) -> PriorityRules:
         return self.priorities[priority]
@@ -368,12 +402,85 @@ def _rules(row: dict) -> Rules:
     )
 
 
+# Who can be named in the matrix (statuspage.internal.models.Position has the same values).
+POSITIONS = ("service_manager", "service_owner", "agency_cio", "cdo", "ciso", "legal",
+             "public_relations", "on_call")  # fmt: skip
+DEFAULT_NOTIFY: dict[str, dict] = {
+    "P1": {"service_owner": "at once", "agency_cio": "at once", "cdo": "at once",
+           "on_call": "at once"},
+    "P2": {"service_manager": "at once", "service_owner": "15 minutes", "on_call": "at once"},
+    "P3": {"service_owner": "1 hour"},
+    "P4": {"service_owner": "daily summary"},
+    "security": {"ciso": "at once"},
+    "security_P1": {"legal": "at once", "public_relations": "at once"},
+    # Leadership briefings while the incident lasts, to everyone the row told.
+    "briefings": {"P1": "30 minutes"},
+    # Nobody has acknowledged for this long: the next position up the ladder is told, and again
+    # after each further period.
+    "unacknowledged": {"P1": "30 minutes", "P2": "1 hour"},
+    "ladder": ["service_manager", "service_owner", "agency_cio", "cdo"],
+}  # fmt: skip
+_NOTIFY_ROWS = ("P1", "P2", "P3", "P4", "security", *(f"security_P{p}" for p in PRIORITIES))
+
+
+def _notice(position: str, value, key: str) -> NoticeRule:
+    if position not in POSITIONS:
+        raise PolicyError(f"{key}: unknown position; use one of {', '.join(POSITIONS)}")
+    text = str(value).strip().lower()
+    if text == "at once":
+        return NoticeRule(position)
+    if text in ("daily summary", "morning summary"):
+        return NoticeRule(position, summary=True)
+    try:
+        return NoticeRule(position, Duration.parse(text))
+    except ValueError:
+        raise PolicyError(
+            f"{key}: {value!r} is not 'at once', 'daily summary' or a duration such as "
+            "'15 minutes'"
+        ) from None
+
+
+def _priority_durations(table, key: str) -> dict[int, Duration]:
+    if not isinstance(table, dict):
+        raise PolicyError(f"{key}: must be a table such as {{ P1 = \"30 minutes\" }}")
+    return {_priority(name, f"{key}.{name}"): _duration(value, f"{key}.{name}", optional=False)
+            for name, value in table.items()}  # fmt: skip
+
+
+def _matrix(override: dict) -> NotificationMatrix:
+    """The default matrix with an override's tables laid over it (each table given replaces the
+    default one)."""
+    if not isinstance(override, dict):
+        raise PolicyError("notify: must be a table of settings")
+    unknown = sorted(set(override) - {*_NOTIFY_ROWS, "briefings", "unacknowledged", "ladder"})
+    if unknown:
+        raise PolicyError(f"notify.{unknown[0]}: unknown table; use P1-P4, security, "
+                          "security_P1-P4, briefings, unacknowledged or ladder")  # fmt: skip
+    merged = {**DEFAULT_NOTIFY, **override}
+    rows = {}
+    for name in _NOTIFY_ROWS:
+        row = merged.get(name, {})
+        if not isinstance(row, dict):
+            raise PolicyError(f"notify.{name}: must be a table of position = when")
+        rows[name] = tuple(_notice(position, when, f"notify.{name}.{position}")
+                           for position, when in row.items())  # fmt: skip
+    ladder = merged["ladder"]
+    if not isinstance(ladder, list) or any(p not in POSITIONS for p in ladder):
+        raise PolicyError(f"notify.ladder: a list of positions from {', '.join(POSITIONS)}")
+    return NotificationMatrix(
+        rows,
+        _priority_durations(merged["briefings"], "notify.briefings"),
+        _priority_durations(merged["unacknowledged"], "notify.unacknowledged"),
+        tuple(ladder),
+    )
+
+
 def build_policy(override: dict | None = None) -> Policy:
     """The default policy with an override's rows and rules laid over it."""
     override = override or {}
-    unknown = sorted(set(override) - {*DEFAULT_TABLE, "rules"})
+    unknown = sorted(set(override) - {*DEFAULT_TABLE, "rules", "notify"})
     if unknown:
-        raise PolicyError(f"{unknown[0]}: unknown section; use P1, P2, P3, P4 or rules")
+        raise PolicyError(f"{unknown[0]}: unknown section; use P1, P2, P3, P4, rules or notify")
     priorities = {}
     for name, default_row in DEFAULT_TABLE.items():
         row = override.get(name, default_row)
@@ -383,7 +490,7 @@ def build_policy(override: dict | None = None) -> Policy:
     rules = override.get("rules", {})
     if not isinstance(rules, dict):
         raise PolicyError("rules: must be a table of settings")
-    return Policy(priorities, _rules(rules))
+    return Policy(priorities, _rules(rules), _matrix(override.get("notify", {})))
 
 
 def load_policy(instance_path: str | Path) -> Policy:

@@ -38,6 +38,7 @@ def add_jobs(app: Flask, scheduler) -> None:
     schedule = (  # (job, seconds between runs)
         (jobs.run_deadline_clock, every),
         (jobs.run_public_clock, every),
+        (jobs.run_notification_matrix, every),
         (jobs.run_dispatcher, DISPATCH_SECONDS),
         (jobs.run_maintenance, every),
         (jobs.run_auto_close, AUTO_CLOSE_MINUTES * 60),

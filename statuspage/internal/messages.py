@@ -103,8 +103,28 @@ def _short(address: str) -> str:
     return hashlib.sha256(address.encode()).hexdigest()[:34]
 
 
+def _load_renderers() -> None:
+    """Renderers live beside what they announce, in this package's modules (and the deadline
+    reminders'); a process that only dispatches imports them all once."""
+    if _loaded:
+        return
+    import importlib
+    import pkgutil
+
+    from .. import internal
+
+    for module in pkgutil.iter_modules(internal.__path__):
+        importlib.import_module(f"{internal.__name__}.{module.name}")
+    importlib.import_module("statuspage.incidents.reminders")
+    _loaded.append(True)
+
+
+_loaded: list[bool] = []
+
+
 def render(key: str) -> InternalMessage:
     kind, incident_id, detail = parse_event_key(key)
+    _load_renderers()
     if kind not in RENDERERS:
         raise Skip(f"no renderer for {kind}")
     return RENDERERS[kind](detail, incident_id)
