@@ -34,7 +34,8 @@ def main() -> None:
 def register_commands(app: Flask) -> None:
     for command in (
         setup_command, create_user_command, load_demo_command, serve_command, run_jobs_command,
-        worker_command, dispatch_command, export_static_command,
+        worker_command, dispatch_command, export_static_command, add_dependency_command,
+        add_contact_command,
     ):  # fmt: skip
         app.cli.add_command(command)
 
@@ -121,6 +122,47 @@ def create_user_command(email, name, site_admin, agency_slug, role, password) ->
         click.echo(f"Password: {password}")
 
 
+@click.command("add-dependency")
+@click.argument("service_slug")
+@click.option("--on", "platform_slug", required=True, help="The shared platform it relies on.")
+@with_appcontext
+def add_dependency_command(service_slug: str, platform_slug: str) -> None:
+    """Record that a service relies on a shared platform (an incident there affects it too)."""
+    from .catalog.dependencies import DependencyError, add_dependency
+    from .catalog.queries import service_by_slug
+
+    service, platform = service_by_slug(service_slug), service_by_slug(platform_slug)
+    for slug, found in ((service_slug, service), (platform_slug, platform)):
+        if found is None:
+            raise click.ClickException(f"No service {slug!r}; see the slugs on the public site.")
+    try:
+        add_dependency(service, platform)
+    except DependencyError as error:
+        raise click.ClickException(str(error)) from None
+    click.echo(f"{service.name} now depends on {platform.name}.")
+
+
+@click.command("add-contact")
+@click.argument("position")
+@click.argument("email")
+@click.option("--name", required=True)
+@click.option("--agency", "agency_slug", default=None, help="Omit for a site-wide position.")
+@click.option("--phone", default="")
+@click.option("--backup", is_flag=True, help="Told only when nobody else holds the position.")
+@with_appcontext
+def add_contact_command(position, email, name, agency_slug, phone, backup) -> None:
+    """Put someone on the duty roster (agency_cio, cdo, ciso, legal, public_relations, on_call)."""
+    from .internal.roster import RosterError, add_contact
+
+    try:
+        contact = add_contact(position, email, name=name, agency_slug=agency_slug, phone=phone,
+                              backup=backup)  # fmt: skip
+    except RosterError as error:
+        raise click.ClickException(str(error)) from None
+    where = contact.agency.name if contact.agency else "the whole site"
+    click.echo(f"{contact.name} <{contact.email}> is {contact.position_enum.label} for {where}.")
+
+
 @click.command("load-demo")
 @with_appcontext
 def load_demo_command() -> None:
@@ -183,11 +225,11 @@ def run_jobs_command(at: str | None) -> None:
         moment = moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment
     with clock.pinned(moment):
         result = jobs.run_all(moment)
-    run = result["clock"]
+    run, sent = result["clock"], result["dispatch"]
     click.echo(
-        f"reminders created {run.reminders_created}, sent {run.sent}, failed {run.failed}, "
-        f"skipped {run.skipped}; missed deadlines recorded {run.misses_recorded}; "
-        f"auto-close {result['auto_close']}; dispatched {result['dispatch']}; "
+        f"reminders queued {run.reminders_queued}; missed deadlines recorded "
+        f"{run.misses_recorded}; auto-close {result['auto_close']}; outbox: sent {sent.sent}, "
+        f"retried {sent.retried}, failed {sent.failed}, skipped {sent.skipped}; "
         f"monthly reports drafted {result['monthly_drafts']}"
     )
 

@@ -619,12 +619,14 @@ def load_demo_data(*, seed: int = 2026) -> list[DemoLogin]:
     with clock.pinned(now - timedelta(days=ACCOUNTS_CREATED_DAYS_AGO)):
         agencies, services = _create_catalog()
         logins, leads = _create_users(agencies)
+        _create_roster(agencies)
     _create_past_incidents(rng, now, agencies, services, leads)
     _close_past_incidents(now)
     _create_open_incident(rng, now, agencies, services, leads)
     _plan_maintenance(now, services)
     _publish_reviews(now, leads)
     _publish_monthly_reports(now)
+    _link_platforms(services)
     return logins
 
 
@@ -747,6 +749,48 @@ def _create_catalog() -> tuple[dict[str, Agency], dict[str, Service]]:
         db.session.add(agency)
     db.session.commit()
     return agencies, services
+
+
+# Services that take payments through the state's payment platform (Tax payments): a failure
+# there is a shared incident across agencies.
+PAYMENT_PLATFORM = "tax-payments"
+PAYMENT_DEPENDENTS = ("vehicle-registration", "vital-records")
+
+
+def _create_roster(agencies: dict[str, Agency]) -> None:
+    """The people the notification matrix names (example.gov addresses)."""
+    from .internal.models import Contact
+
+    admin = db.session.scalars(select(User).where(User.is_site_admin.is_(True))).first()
+    now = clock.now()
+    rows = [Contact(agency_id=None, position="cdo", name="Chief Digital Officer",
+                    email="cdo@example.gov", phone="555-0100", user_id=admin.id, created_at=now),
+            Contact(agency_id=None, position="ciso", name="State CISO", email="ciso@example.gov",
+                    phone="555-0101", created_at=now)]  # fmt: skip
+    for spec in AGENCIES:
+        agency, key = agencies[spec.slug], spec.email_key
+        rows += [
+            Contact(agency_id=agency.id, position=position, name=f"{label}, {agency.name}",
+                    email=f"{position.replace('_', '-')}{'-backup' if backup else ''}.{key}"
+                    "@example.gov", phone=phone,
+                    is_backup=backup, created_at=now)
+            for position, label, phone, backup in (
+                ("agency_cio", "CIO", "", False), ("legal", "Legal counsel", "", False),
+                ("public_relations", "Press office", "", False),
+                ("on_call", "On-call engineer", "555-0110", False),
+                ("on_call", "Backup on-call engineer", "555-0111", True),
+            )
+        ]  # fmt: skip
+    db.session.add_all(rows)
+    db.session.commit()
+
+
+def _link_platforms(services: dict[str, Service]) -> None:
+    """After the history (which predates the link): a payments failure now affects these too."""
+    from .catalog.dependencies import add_dependency
+
+    for slug in PAYMENT_DEPENDENTS:
+        add_dependency(services[slug], services[PAYMENT_PLATFORM])
 
 
 def _create_users(agencies: dict[str, Agency]) -> tuple[list[DemoLogin], dict[str, User]]:

@@ -24,7 +24,8 @@ def incident_for(ref: str, role: Role) -> Incident:
     incident = db.session.scalars(select(Incident).where(Incident.ref == ref)).first()
     if incident is None:
         abort(404)
-    require(role, incident.agency_id)
+    if not (incident.is_shared and incident.coordinator_id == current_user.id):
+        require(role, incident.agency_id)  # a shared incident's coordinator may act on it
     return incident
 
 

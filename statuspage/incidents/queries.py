@@ -5,10 +5,11 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import Select, func, select
+from sqlalchemy import Select, func, or_, select
 from sqlalchemy.orm import selectinload
 
 from .. import clock
+from ..catalog.models import Service
 from ..catalog.status import ServiceStatus, statuses_from_impacts, worst
 from ..maintenance.queries import under_maintenance
 from ..extensions import db
@@ -16,6 +17,15 @@ from .models import AffectedService, Impact, Incident
 from .visibility import open_clause, public_clause
 
 HISTORY_PAGE_SIZE = 20
+
+
+def of_agency(agency_id: int):
+    """Incidents an agency's public pages show: its own, and shared ones (a platform failure)
+    that affect one of its services."""
+    return or_(
+        Incident.agency_id == agency_id,
+        Incident.affected.any(AffectedService.service.has(Service.agency_id == agency_id)),
+    )
 
 
 def _with_details(query: Select) -> Select:
@@ -46,7 +56,7 @@ def service_statuses() -> dict[int, ServiceStatus]:
 def open_public_incidents(*, agency_id: int | None = None, service_id: int | None = None):
     query = _with_details(select(Incident).where(public_clause(), open_clause()))
     if agency_id is not None:
-        query = query.where(Incident.agency_id == agency_id)
+        query = query.where(of_agency(agency_id))
     if service_id is not None:
         query = query.where(Incident.affected.any(AffectedService.service_id == service_id))
     return db.session.scalars(query.order_by(Incident.priority, Incident.detected_at.desc())).all()
@@ -57,7 +67,7 @@ def recent_public_incidents(
 ):
     query = _with_details(select(Incident).where(public_clause()))
     if agency_id is not None:
-        query = query.where(Incident.agency_id == agency_id)
+        query = query.where(of_agency(agency_id))
     if service_id is not None:
         query = query.where(Incident.affected.any(AffectedService.service_id == service_id))
     return db.session.scalars(query.order_by(Incident.detected_at.desc()).limit(limit)).all()
@@ -98,7 +108,7 @@ def history_page(filters: HistoryFilter, number: int) -> Page:
     """One page of public incidents, newest first; a page past the end shows the last."""
     query = select(Incident).where(public_clause())
     if filters.agency_id is not None:
-        query = query.where(Incident.agency_id == filters.agency_id)
+        query = query.where(of_agency(filters.agency_id))
     if filters.service_id is not None:
         query = query.where(Incident.affected.any(AffectedService.service_id == filters.service_id))
     if filters.priority is not None:

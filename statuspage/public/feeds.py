@@ -16,6 +16,7 @@ from sqlalchemy.orm import selectinload
 from ..catalog.queries import agency_by_slug, service_by_slug
 from ..extensions import db
 from ..incidents.models import AffectedService, Incident, IncidentUpdate
+from ..incidents.queries import of_agency
 from ..incidents.visibility import public_clause
 from ..maintenance.models import MaintenanceWindow, WindowStatus
 from ..reports.models import ReportRevision
@@ -45,7 +46,7 @@ class FeedEntry:
 
 def _scoped(query, agency_id: int | None, service_id: int | None):
     if agency_id is not None:
-        query = query.where(Incident.agency_id == agency_id)
+        query = query.where(of_agency(agency_id))
     if service_id is not None:
         query = query.where(Incident.affected.any(AffectedService.service_id == service_id))
     return query

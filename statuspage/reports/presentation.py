@@ -82,7 +82,25 @@ def headlines(figures: dict) -> list[tuple[str, str]]:
         ("Recurring incidents", _recurrence(figures["recurrence"])),
         ("Availability, all services", percent(figures["availability_overall"], 3)),
         ("Median time to resolve (MTTR)", duration(times["resolve"]["median"])),
+    ] + ([("Not incidents after all", triaged(figures))] if "triaged" in figures else [])
+
+
+TRIAGE_NOUNS = {
+    "duplicate": ("duplicate", "duplicates"),
+    "false_alarm": ("false alarm", "false alarms"),
+    "service_request": ("service request", "service requests"),
+}
+
+
+def triaged(figures: dict) -> str:
+    """E.g. '3: 1 duplicate, 2 false alarms, 0 service requests' (reports published before the
+    count existed have none)."""
+    counts = figures.get("triaged") or {}
+    parts = [
+        f"{counts.get(key, 0)} {one if counts.get(key, 0) == 1 else many}"
+        for key, (one, many) in TRIAGE_NOUNS.items()
     ]
+    return f"{sum(counts.values())}: " + ", ".join(parts)
 
 
 def _cadence(communication: dict) -> str:
@@ -106,6 +124,12 @@ def by_priority(figures: dict) -> Figure:
     total = sum(counts.values())
     parts = ", ".join(f"{number} {priority}" for priority, number in counts.items() if number)
     summary = f"{count(total, 'incident')} in the month" + (f": {parts}." if parts else ".")
+    shared = figures["incidents"].get("shared", 0)  # reports published before it say nothing
+    if shared:
+        summary += (
+            f" {count(shared, 'incident')} on a shared platform, counted for every agency it "
+            "affected."
+        )
     return Figure(
         "chart-priority",
         "Incidents by priority",
@@ -310,6 +334,8 @@ def csv_rows(figures: dict) -> list[list]:
         for priority, number in figures["incidents"]["by_priority"].items()
     ]
     rows.append(["incidents", "security", "count", figures["incidents"]["security"]])
+    rows += [["triaged", outcome, "count", number]
+             for outcome, number in figures.get("triaged", {}).items()]  # fmt: skip
     for name, spread in figures["response_times"].items():
         rows += [["response_times", name, f"{key}_minutes" if key != "count" else key, value]
                  for key, value in spread.items()]  # fmt: skip

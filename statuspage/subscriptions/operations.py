@@ -149,7 +149,9 @@ def enqueue_personal(subscriber: Subscriber, event: str) -> None:
     )
 
 
-def _fan_out(event: str, event_key: str, agency_id: int, service_ids: list[int], email: bool):
+def _fan_out(
+    event: str, event_key: str, agency_ids: list[int], service_ids: list[int], email: bool
+):
     """Outbox rows for every confirmed subscriber of these services (and every webhook in scope),
     written by the database in one statement each: fast for 100,000 subscribers."""
     now = clock.now()
@@ -166,7 +168,7 @@ def _fan_out(event: str, event_key: str, agency_id: int, service_ids: list[int],
     if email:
         follows = select(SubscriberScope.subscriber_id).where(
             or_(
-                SubscriberScope.agency_id == agency_id,
+                SubscriberScope.agency_id.in_(agency_ids),
                 SubscriberScope.service_id.in_(service_ids),
             )
         )
@@ -189,10 +191,16 @@ def _fan_out(event: str, event_key: str, agency_id: int, service_ids: list[int],
         Webhook.id.label("webhook_id"),
         *(value.label(name) for name, value in constants.items()),
     ).where(
-        Webhook.active.is_(True), or_(Webhook.agency_id.is_(None), Webhook.agency_id == agency_id)
+        Webhook.active.is_(True),
+        or_(Webhook.agency_id.is_(None), Webhook.agency_id.in_(agency_ids)),
     )
     columns = ["channel", "recipient_key", "webhook_id", *constants]
     db.session.execute(insert(Notification).from_select(columns, webhooks).on_conflict_do_nothing())
+
+
+def _agencies(incident: Incident) -> list[int]:
+    """The incident's agency and every agency whose service it affects (a shared platform)."""
+    return sorted({incident.agency_id, *(a.service.agency_id for a in incident.affected)})
 
 
 def enqueue_update(incident: Incident, update: IncidentUpdate) -> None:
@@ -203,7 +211,7 @@ def enqueue_update(incident: Incident, update: IncidentUpdate) -> None:
     _fan_out(
         "incident_update",
         str(update.id),
-        incident.agency_id,
+        _agencies(incident),
         [a.service_id for a in incident.affected],
         email=rule is not EmailSubscribers.NO,
     )
@@ -215,7 +223,7 @@ def enqueue_report(incident: Incident, revision) -> None:
     _fan_out(
         "report",
         str(revision.id),
-        incident.agency_id,
+        _agencies(incident),
         [a.service_id for a in incident.affected],
         email=rule is not EmailSubscribers.NO,
     )
@@ -226,7 +234,7 @@ def enqueue_maintenance(window) -> None:
     _fan_out(
         "maintenance",
         f"{window.id}:{window.sequence}",
-        window.agency_id,
+        [window.agency_id],
         [service.id for service in window.services],
         email=True,
     )
