@@ -178,6 +178,11 @@ def test_every_admin_page_passes_axe(axe_page, live_server, samples):
     axe_page.get_by_label("Month").fill("last month")
     axe_page.get_by_role("button", name="Prepare the draft").click()
     check(axe_page, "monthly draft form with errors")
+    axe_page.goto(base + f"/admin/incidents/{samples['ref']}")
+    axe_page.get_by_label("Decision", exact=True).check()
+    axe_page.get_by_role("button", name="Add to the log").click()
+    assert axe_page.locator(".war-room .error-summary").is_visible()
+    check(axe_page, "working log with errors")
 
 
 def test_pages_read_fully_with_javascript_off(browser, live_server, samples):
