@@ -149,6 +149,7 @@ def test_incidents_count_in_the_month_they_were_detected(november):
         "total": 5,
         "by_priority": {"P1": 1, "P2": 2, "P3": 2, "P4": 0},  # C counts at its final P2
         "security": 0,
+        "shared": 0,  # no shared platform incident (see tests/internal/test_shared_incidents.py)
     }
 
 
