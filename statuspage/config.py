@@ -46,6 +46,9 @@ class Config:
     # Scheduled jobs (deadline reminders, auto-close) run inside the app unless turned off.
     SCHEDULER_ENABLED = True
     JOB_INTERVAL_SECONDS = 30
+    # The morning summary to each agency's service owners and CIO goes from this hour (0-23)
+    # in SITE_TIMEZONE, once a day.
+    DAILY_SUMMARY_HOUR = 8
 
     # Text is sent compressed (brotli or gzip) to the browsers that accept it.
     COMPRESS_ALGORITHM = ["br", "gzip"]
@@ -107,4 +110,6 @@ def from_environment() -> dict:
         settings["MAIL_USE_TLS"] = os.environ["MAIL_USE_TLS"].lower() in ("1", "true", "yes")
     if proxies := os.environ.get("PROXY_COUNT"):
         settings["PROXY_COUNT"] = int(proxies)
+    if hour := os.environ.get("DAILY_SUMMARY_HOUR"):
+        settings["DAILY_SUMMARY_HOUR"] = int(hour)
     return settings

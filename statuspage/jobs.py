@@ -34,6 +34,14 @@ def run_notification_matrix(now: datetime | None = None) -> int:
     return tell_people(now or clock.now())
 
 
+def run_daily_summary(now: datetime | None = None) -> int:
+    """From DAILY_SUMMARY_HOUR (site zone): the morning summary to each agency's service owners
+    and CIO, once a day per person and agency (the outbox key settles races)."""
+    from .internal.summary import send_daily_summaries
+
+    return send_daily_summaries(now or clock.now())
+
+
 def run_public_clock(now: datetime | None = None) -> int:
     """Public pages say "late" once a next update or an expected fix time they state passes."""
     now = now or clock.now()
@@ -97,6 +105,7 @@ def run_all(now: datetime | None = None) -> dict:
         "clock": run_deadline_clock(now),
         "public_clock": run_public_clock(now),
         "matrix": run_notification_matrix(now),
+        "daily_summary": run_daily_summary(now),
         "auto_close": run_auto_close(now),
         "maintenance": run_maintenance(now),
         "dispatch": run_dispatcher(),

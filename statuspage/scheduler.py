@@ -16,6 +16,7 @@ log = logging.getLogger(__name__)
 AUTO_CLOSE_MINUTES = 5
 DISPATCH_SECONDS = 10
 MONTHLY_DRAFT_SECONDS = 3600  # idempotent: the first run of a month drafts, the rest find it done
+DAILY_SUMMARY_SECONDS = 300  # idempotent: from the hour on, each run finds today's already written
 
 
 def _in_app(app: Flask, job):
@@ -43,6 +44,7 @@ def add_jobs(app: Flask, scheduler) -> None:
         (jobs.run_maintenance, every),
         (jobs.run_auto_close, AUTO_CLOSE_MINUTES * 60),
         (jobs.run_monthly_drafts, MONTHLY_DRAFT_SECONDS),
+        (jobs.run_daily_summary, DAILY_SUMMARY_SECONDS),
         (jobs.run_static_export, every),
     )
     for job, seconds in schedule:

@@ -25,6 +25,7 @@ from wtforms.validators import (
 from ..catalog.models import Service
 from ..forms import MONTH_PATTERN, BaseForm, CheckboxesField, ChoiceField, SiteDateTimeField
 from ..incidents.models import PRIORITY_LABELS, UPDATE_STATUSES, Impact, Source
+from ..internal.models import Triage
 from ..reports.models import ActionStatus, RootCause
 
 # Choices are {value: label} dicts, the form WTForms prefers.
@@ -86,6 +87,11 @@ class IncidentForm(ScopeForm):
     )
     is_security = BooleanField("This is a security incident")
     made_public = BooleanField("Make this incident public with its first update")
+    is_exercise = BooleanField(
+        "This is an exercise (drill)",
+        description="The same forms, clock, reminders and internal messages, marked EXERCISE; "
+        "never public, never sent to subscribers or webhooks, left out of the reports.",
+    )
     source = SelectField("Reported by", choices=SOURCE_CHOICES)
     impact_description = TextAreaField(
         "Impact",
@@ -348,4 +354,25 @@ class MonthlyPublishForm(BaseForm):
         description="Published with the figures, in Markdown. The figures are computed again "
         "when you publish and then never change.",
         validators=[Length(max=20_000)],
+    )
+
+
+class TriageForm(BaseForm):
+    """Close an incident that turned out not to be one (incidents.triage)."""
+
+    outcome = ChoiceField(
+        "How it ended",
+        choices={triage.value: triage.label for triage in Triage},
+        invalid_message="Choose duplicate, false alarm or service request.",
+        validators=[InputRequired("Choose how it ended.")],
+    )
+    duplicate_of = StringField(
+        "Original incident (for a duplicate)",
+        description="Its reference, for example INC-2026-1123-001, of the same agency.",
+        validators=[Length(max=40)],
+    )
+    note = TextAreaField(
+        "Note",
+        description="Why it ends this way; kept in the audit log.",
+        validators=[DataRequired("Write a note: why it ends this way."), Length(max=2000)],
     )

@@ -86,6 +86,10 @@ def incident_context(name: str):
 
     return register
 
+EXERCISE_NOT_PUBLIC = (
+    "This is an exercise: its updates count for the clock as a real incident's would, but they "
+    "are never shown to the public or sent to subscribers."
+)
 # The standalone scope form shares the page with the update form's scope fields: its own ids.
 SCOPE_PREFIX = "scope"
 UPDATE_FIELDS = (
@@ -210,6 +214,7 @@ def new_incident():
                     started_at=form.started_at.data,
                     affected={s: form[f"impact_{s.id}"].data or None for s in chosen},
                     suggestion=suggestion,
+                    is_exercise=form.is_exercise.data,
                 ),
                 by=current_user,
             )
@@ -217,7 +222,10 @@ def new_incident():
             form.add_error(error.field, error.message)
         else:
             flash(
-                f"Incident {incident.ref} logged. It is not public until you post its first "
+                f"Exercise {incident.ref} logged. It runs like a real incident but is never "
+                "public."
+                if incident.is_exercise
+                else f"Incident {incident.ref} logged. It is not public until you post its first "
                 "public update.",
                 "success",
             )
@@ -373,9 +381,8 @@ def _render_incident(incident: Incident, *, status=200, **forms):
             hints={
                 "priority": policy_text.priority_change_hint(policy),
                 "closure": policy_text.closure_hint(incident.priority, policy),
-                "not_public": policy_text.not_public_reason(
-                    incident.priority, incident.made_public, policy
-                ),
+                "not_public": EXERCISE_NOT_PUBLIC if incident.is_exercise
+                else policy_text.not_public_reason(incident.priority, incident.made_public, policy),
                 "approvers": {
                     a.id: policy_text.approver_hint(required_approver(a))
                     for a in incident.approvals
@@ -460,6 +467,8 @@ def post_update(ref: str):
         form.add_error(error.field, error.message)
         return _render_incident(found, update_form=form, status=400)
     where = "on the public site" if found.latest_update.is_public else "internally (not public)"
+    if found.is_exercise:
+        where = "in the exercise (never public)"
     flash(f"Update published {where}.", "success")
     return redirect(url_for("admin.incident", ref=ref))
 

@@ -37,9 +37,12 @@ def recurrence_counts(
         return {incident_id: 1 for incident_id, _, _ in incidents}
     # The incidents come from the detection index first, so the plan never walks a service's
     # whole history (SQLite without statistics would start from the service index).
+    # A drill or an incident that was not one (triaged) makes nothing recurring.
     recent = select(Incident.id).where(
         Incident.detected_at >= min(since.values()),
         Incident.detected_at <= max(detected_at for _, detected_at, _ in incidents),
+        Incident.is_exercise.is_(False),
+        Incident.triage.is_(None),
     )
     detections: dict[int, list[datetime]] = defaultdict(list)
     for service_id, detected_at in db.session.execute(
@@ -79,6 +82,7 @@ def incident_facts(
     resolved_at: datetime | None,
     public_updates: Iterable[tuple[datetime, datetime | None]] = (),
     recent_on_same_service: int = 1,
+    triage: str | None = None,
 ) -> IncidentFacts:
     """The facts the deadline rules need, from plain values: the one place they are put together
     (facts_for for the dashboard and jobs, the monthly report from its rows read in bulk).
@@ -86,7 +90,8 @@ def incident_facts(
     ``priority_changes``: (when, to which priority), in the order recorded; none means the
     incident's ``priority`` since detection. ``tiers``: of the affected services (none counts as
     tier 4). ``public_updates``: (published at, next update promised by) for each update citizens
-    could read; the latest one and its promise are what the cadence runs from.
+    could read; the latest one and its promise are what the cadence runs from. ``triage``: how
+    it ended when it was not an incident after all (then no review is owed).
     """
     history = sorted(priority_changes, key=lambda change: change[0])  # stable: ties keep order
     last = max(public_updates, key=lambda update: update[0], default=None)
@@ -101,6 +106,7 @@ def incident_facts(
         promised_next_update_at=last[1] if last else None,
         resolved_at=resolved_at,
         recent_on_same_service=recent_on_same_service,
+        triaged=bool(triage),
     )
 
 
@@ -122,6 +128,7 @@ def facts_for(
         public_updates=[(u.published_at, u.next_update_at) for u in public_updates],
         recent_on_same_service=recurrence
         or (recent_on_same_service(incident) if with_recurrence else 1),
+        triage=incident.triage,
     )
 
 

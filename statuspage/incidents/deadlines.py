@@ -50,6 +50,8 @@ class IncidentFacts:
     resolved_at: datetime | None = None
     # Incidents on the same service within the recurrence window, this one included.
     recent_on_same_service: int = 1
+    # Closed as a duplicate, a false alarm or a service request: no review or report is owed.
+    triaged: bool = False
 
     @property
     def priority(self) -> int:
@@ -166,7 +168,10 @@ def review_priority(facts: IncidentFacts, policy: Policy) -> tuple[int, datetime
 
 
 def review_need(facts: IncidentFacts, policy: Policy, calendar: BusinessCalendar) -> ReviewNeed:
-    """Whether a post-incident review is needed, why, and (once resolved) by when."""
+    """Whether a post-incident review is needed, why, and (once resolved) by when. An incident
+    that turned out not to be one (triaged) owes none."""
+    if facts.triaged:
+        return ReviewNeed()
     priority, since = review_priority(facts, policy)
     rules = policy[priority]
     windows: list[Duration] = []

@@ -65,6 +65,8 @@ class NewIncident:
     # The matrix's suggestion, when the lead gave urgency and impact ("P2 from high urgency and
     # medium impact"); audited beside the priority chosen.
     suggestion: str = ""
+    # A drill: the same forms, clock and internal messages, never public (visibility.py).
+    is_exercise: bool = False
 
 
 @dataclass
@@ -152,6 +154,7 @@ def create_incident(data: NewIncident, *, by: User | None) -> Incident:
             priority=f"P{data.priority}",
             title=incident.title,
             **({"suggested": data.suggestion} if data.suggestion else {}),
+            **({"exercise": "yes (a drill: never public)"} if data.is_exercise else {}),
         )
         try:
             db.session.commit()
@@ -172,6 +175,7 @@ def _build_incident(data: NewIncident, by: User | None) -> Incident:
         priority=data.priority,
         is_security=data.is_security,
         made_public=data.made_public,
+        is_exercise=bool(data.is_exercise),
         state=State.NEW.value,
         source=Source(data.source).value,
         impact_description=(data.impact_description or "").strip(),
@@ -225,6 +229,8 @@ def _publish(incident: Incident, content: UpdateContent, by: User | None) -> Inc
     visibility = current_policy()[incident.priority].public
     if content.make_public and visibility is not Visibility.ALWAYS and not incident.made_public:
         _mark_public_decision(incident, by)
+    # A drill's message is written as for citizens, so its clock runs as a real one's would;
+    # visibility.is_public keeps it off every public path (pages, feeds, API, export, emails).
     public = priority_allows_public(incident.priority, incident.made_public)
     met = {}
     if public:
@@ -276,6 +282,8 @@ def _publish(incident: Incident, content: UpdateContent, by: User | None) -> Inc
             audit.record(
                 "went_public", actor=by, agency_id=incident.agency_id, incident=incident,
                 priority=f"P{incident.priority}",
+                **({"exercise": "rehearsed: never shown to the public"}
+                   if incident.is_exercise else {}),
             )  # fmt: skip
         _mark_met(incident, Kind.NEXT_UPDATE, now)
     db.session.flush()
@@ -283,7 +291,8 @@ def _publish(incident: Incident, content: UpdateContent, by: User | None) -> Inc
     enqueue_update(incident, update_row)
     audit.record(
         "update_published", actor=by, agency_id=incident.agency_id, incident=incident,
-        status=status.value, public="yes" if public else "no",
+        status=status.value,
+        public=("exercise (never shown)" if incident.is_exercise else "yes") if public else "no",
     )  # fmt: skip
     return update_row
 

@@ -1,4 +1,10 @@
-"""Which incidents the public may see: read from the policy table's `public` column."""
+"""Which incidents the public may see: read from the policy table's `public` column.
+
+An exercise (drill) is never public, whatever its priority: `is_public` and `public_clause` refuse
+it here, so no page, feed, API answer, static export, subscriber email or webhook carries it. Its
+updates are still written as they would be for citizens (the update's `is_public`, the incident's
+`first_public_at`), so the drill's clock, reminders and internal messages run as a real
+incident's would."""
 
 from __future__ import annotations
 
@@ -17,8 +23,10 @@ def priority_allows_public(priority: int, made_public: bool) -> bool:
 
 def is_public(incident: Incident) -> bool:
     """True when the incident is on the public site (allowed and already communicated)."""
-    return incident.first_public_at is not None and priority_allows_public(
-        incident.priority, incident.made_public
+    return (
+        not incident.is_exercise
+        and incident.first_public_at is not None
+        and priority_allows_public(incident.priority, incident.made_public)
     )
 
 
@@ -28,6 +36,7 @@ def public_clause() -> ColumnElement[bool]:
     always = policy.public_priorities(Visibility.ALWAYS)
     when_marked = policy.public_priorities(Visibility.WHEN_MARKED)
     return and_(
+        Incident.is_exercise.is_(False),
         Incident.first_public_at.is_not(None),
         or_(
             Incident.priority.in_(always) if always else false(),

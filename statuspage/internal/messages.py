@@ -92,8 +92,11 @@ def enqueue(
         return 0
     dialect = db.session.get_bind().dialect.name
     insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
-    result = db.session.execute(insert(Notification).values(rows).on_conflict_do_nothing())
-    return max(result.rowcount or 0, 0)
+    # The new rows' ids, counted: psycopg reports no rowcount for this statement (always 0).
+    result = db.session.execute(
+        insert(Notification).values(rows).on_conflict_do_nothing().returning(Notification.id)
+    )
+    return len(result.all())
 
 
 def _short(address: str) -> str:

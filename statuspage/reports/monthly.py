@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import select, union_all
+from sqlalchemy import and_, select, union_all
 
 from ..catalog.models import Agency, Service
 from ..extensions import db
@@ -21,6 +21,7 @@ from ..incidents.cadence import incident_facts, recurrence_counts
 from ..incidents.deadlines import IncidentFacts, Kind, report_due
 from ..incidents.models import AffectedService, Impact, Incident, MissedDeadline, PriorityChange
 from ..incidents.visibility import priority_allows_public
+from ..internal.models import Triage
 from ..intervals import Interval
 from ..maintenance.models import MaintenanceWindow, WindowStatus, window_services
 from ..policy import PRIORITIES, BusinessCalendar, Policy, current_calendar, current_policy
@@ -73,11 +74,17 @@ def _scoped(query, agency: Agency | None):
     return query.where(Incident.agency_id == agency.id) if agency is not None else query
 
 
+def _counted():
+    """Incidents the figures count: never a drill, and never one that turned out not to be an
+    incident (duplicates, false alarms and service requests are counted apart)."""
+    return and_(Incident.is_exercise.is_(False), Incident.triage.is_(None))
+
+
 def _month_incidents(window: Interval, agency: Agency | None):
     """The incidents detected in the month, as a subquery of ids and as plain rows."""
     ids = _scoped(
         select(Incident.id).where(
-            Incident.detected_at >= window[0], Incident.detected_at < window[1]
+            Incident.detected_at >= window[0], Incident.detected_at < window[1], _counted()
         ),
         agency,
     )
@@ -88,7 +95,9 @@ def _month_incidents(window: Interval, agency: Agency | None):
                 Incident.is_security, Incident.made_public, Incident.detected_at,
                 Incident.started_at, Incident.acknowledged_at, Incident.first_public_at,
                 Incident.resolved_at,
-            ).where(Incident.detected_at >= window[0], Incident.detected_at < window[1]),
+            ).where(
+                Incident.detected_at >= window[0], Incident.detected_at < window[1], _counted()
+            ),
             agency,
         ).order_by(Incident.detected_at, Incident.id)
     ).all()  # fmt: skip
@@ -159,6 +168,7 @@ def _cadence_lateness(window: Interval, agency: Agency | None):
                 MissedDeadline.kind == Kind.NEXT_UPDATE.value,
                 MissedDeadline.due_at >= window[0],
                 MissedDeadline.due_at < window[1],
+                _counted(),
             ),
             agency,
         )
@@ -203,6 +213,7 @@ def _availability(window: Interval, services: list[Service]) -> list[dict]:
             AffectedService.service_id.in_(service_ids),
             AffectedService.impact == Impact.MAJOR_OUTAGE.value,
             Incident.detected_at < window[1],
+            _counted(),
         )
     ):  # fmt: skip
         outages[service_id].append((started_at or detected_at, resolved_at or window[1]))
@@ -235,6 +246,22 @@ def _availability(window: Interval, services: list[Service]) -> list[dict]:
             }
         )
     return result
+
+
+def _triaged(window: Interval, agency: Agency | None) -> dict[str, int]:
+    """The month's incidents that were not incidents after all, per outcome (drills apart)."""
+    counts = Counter(
+        db.session.scalars(
+            _scoped(
+                select(Incident.triage).where(
+                    Incident.detected_at >= window[0], Incident.detected_at < window[1],
+                    Incident.is_exercise.is_(False), Incident.triage.is_not(None),
+                ),
+                agency,
+            )
+        )
+    )  # fmt: skip
+    return {outcome.value: counts.get(outcome.value, 0) for outcome in Triage}
 
 
 def _overall_availability(services: list[dict], period_minutes: float) -> float | None:
@@ -324,6 +351,9 @@ def compute(month: date, agency: Agency | None, now: datetime) -> dict:
             "by_priority": {f"P{p}": by_priority.get(p, 0) for p in PRIORITIES},
             "security": sum(incident.is_security for incident in incidents),
         },
+        # Closed as duplicates, false alarms or service requests: counted apart, and left out
+        # of every other figure.
+        "triaged": _triaged(window, agency),
         "response_times": {
             "detect": _spread(times.detect),
             "acknowledge": _spread(times.acknowledge),

@@ -88,6 +88,9 @@ def test_a_p1_through_two_hours_tells_exactly_the_right_people_once(app, migrate
         + [(30, "manager@revenue.gov", f"[P1] Not acknowledged: Online filing unavailable ({ref})")]
         + [(minute, address[p], briefing) for minute in (30, 60, 90) for p in leadership]
     )
-    matrix_mail = sorted(r for r in received if r[1] != "lead@revenue.gov")
+    # The lead's deadline reminders are not the matrix, nor what else run-jobs sends at 10 AM
+    # (the morning summary, last month's report to publish): the matrix's name the incident.
+    matrix_mail = sorted(r for r in received if r[1] != "lead@revenue.gov"
+                         and f"({ref})" in r[2])  # fmt: skip
     assert matrix_mail == expected
     assert len(set(matrix_mail)) == len(matrix_mail)  # nothing twice
