@@ -23,7 +23,8 @@ from .subscriptions import outbox
 
 
 def run_deadline_clock(now: datetime | None = None) -> reminders.ClockRun:
-    """Reminders before and after each deadline, and missed deadlines recorded once."""
+    """Reminders before and after each deadline (queued in the outbox; run_dispatcher sends
+    them), and missed deadlines recorded once."""
     return reminders.check_deadlines(now or clock.now())
 
 

@@ -23,5 +23,6 @@ def no_caching(response):
 
 
 from . import audit, auth, communications, delivery, incidents, monthly, reviews  # noqa: E402,F401
+from . import internal  # noqa: E402,F401
 from . import war_room  # noqa: E402,F401
 from . import triage  # noqa: E402,F401

@@ -10,6 +10,7 @@ from sqlalchemy.orm import selectinload
 from .. import clock
 from ..catalog.queries import agencies_with_services
 from ..extensions import db
+from ..incidents.models import Incident
 from ..maintenance.models import MaintenanceWindow
 from ..maintenance.operations import MaintenanceError, cancel_window, save_window
 from ..subscriptions.models import Notification, Subscriber, Webhook
@@ -62,11 +63,17 @@ def outbox():
         .order_by(Notification.id)
         .limit(OUTBOX_ROWS)
     ).all()
+    # Internal messages (channel "staff") name their incident: shown by its reference.
+    incident_ids = {row.incident_id for row in (*failed, *waiting) if row.incident_id}
+    refs = dict(db.session.execute(
+        select(Incident.id, Incident.ref).where(Incident.id.in_(incident_ids))
+    ).all()) if incident_ids else {}  # fmt: skip
     return render_template(
         "admin/outbox.html",
         totals=totals,
         failed=failed,
         waiting=waiting,
+        refs=refs,
         action_form=ActionForm(formdata=None),
     )
 

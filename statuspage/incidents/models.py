@@ -331,7 +331,9 @@ class MissedDeadline(db.Model):
 
 
 class Reminder(db.Model):
-    """One reminder email about one deadline, sent once (the unique key settles races)."""
+    """One reminder email about one deadline, as the deadline clock once sent them. No longer
+    written: reminders are internal messages in the outbox now (incidents/reminders.py). Kept so
+    the rows already there stay readable; a later migration may drop the table."""
 
     __tablename__ = "reminders"
     __table_args__ = (UniqueConstraint("incident_id", "kind", "due_at", "stage"),)

@@ -12,6 +12,7 @@ from sqlalchemy.exc import IntegrityError
 from .. import audit, clock
 from ..catalog.models import Agency, Service
 from ..extensions import db
+from ..internal import decisions
 from ..policy import Visibility, current_calendar, current_policy
 from ..timefmt import format_absolute
 from ..users.models import Role, User
@@ -420,6 +421,7 @@ def assign(incident: Incident, assignee: User | None, *, by: User) -> None:
     if (previous.id if previous else None) == (assignee.id if assignee else None):
         return  # already so (another lead did the same at the same moment)
     incident.assignee_id = assignee.id if assignee else None
+    decisions.assigned(incident, assignee, by=by, at=clock.now())
     audit.record(
         "assigned",
         actor=by,
@@ -491,6 +493,7 @@ def _change_priority(incident: Incident, to: int, reason: str, by: User | None) 
         "de_escalation_requested", actor=by, agency_id=incident.agency_id, incident=incident,
         reason=reason, to=f"P{to}",
     )  # fmt: skip
+    decisions.approval_requested(approval, approver)
     return "requested"
 
 
@@ -540,6 +543,7 @@ def decide_approval(approval: Approval, *, approve: bool, by: User, note: str = 
     if not approval.is_pending:
         raise IncidentRuleError("This request has already been decided.")
     _decide(approval, approve, by, (note or "").strip(), clock.now())
+    decisions.approval_decided(approval)
     db.session.commit()
 
 
@@ -581,6 +585,7 @@ def close_incident(incident: Incident, *, by: User) -> str:
         db.session.commit()
         return "closed"
     audit.record("closure_requested", actor=by, agency_id=incident.agency_id, incident=incident)
+    decisions.approval_requested(approval, approver)
     db.session.commit()
     return "requested"
 
@@ -620,6 +625,7 @@ def auto_close(incident: Incident) -> str:
         "closure_requested", actor=None, agency_id=incident.agency_id, incident=incident,
         reason=f"Resolved more than 24 hours ago; a {approver.label.lower()} must approve",
     )  # fmt: skip
+    decisions.approval_requested(approval, approver)
     db.session.commit()
     return "requested"
 

@@ -1,41 +1,38 @@
-"""The deadline clock at work: reminders before each deadline and when it passes, and each missed
-deadline recorded once. Safe when several processes run it at once: unique keys decide who records
-and who sends, and a conditional claim lets only one process send each reminder."""
+"""The deadline clock at work: a reminder before each deadline and another when it passes, and
+each missed deadline recorded once. Reminders are internal messages in the outbox (one delivery
+engine with citizen email): the outbox's unique key writes each reminder once per recipient however
+many processes run the clock, and its dispatcher sends each row once, with its retries. A reminder
+whose deadline was met (or whose incident was resolved) before it went is skipped, not sent."""
 
 from __future__ import annotations
 
-import smtplib
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import UTC, datetime
 
-from flask import current_app
-from sqlalchemy import select, update
+from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
+from .. import clock
 from ..extensions import db
-from ..mail import Mailer, Message
+from ..internal.messages import InternalMessage, Recipient, Skip, enqueue, renderer
+from ..internal.recipients import members
 from ..policy import current_calendar, current_policy
 from ..timefmt import format_absolute
 from ..upsert import insert_if_absent
-from ..users.models import Membership, Role, User
+from ..users.models import Role
 from .cadence import deadlines_for
 from .deadlines import Deadline, Kind, pending, reminder_at
-from .models import AffectedService, Incident, MissedDeadline, Reminder
+from .models import AffectedService, Incident, MissedDeadline
 from .visibility import open_clause
 
-MAX_ATTEMPTS = 5
-# A claim older than this belongs to a process that died mid-send; try again.
-STALE_CLAIM = timedelta(minutes=10)
+KIND = "reminder"
 BEFORE, OVERDUE = "before", "overdue"
 
 
 @dataclass
 class ClockRun:
-    reminders_created: int = 0
+    reminders_queued: int = 0  # outbox rows written (one per recipient)
     misses_recorded: int = 0
-    sent: int = 0
-    failed: int = 0
-    skipped: int = 0
 
 
 def open_incidents() -> list[Incident]:
@@ -66,134 +63,66 @@ def record_miss(incident_id: int, kind: Kind, due: datetime, now: datetime, met_
 
 
 def check_deadlines(now: datetime) -> ClockRun:
-    """Create due reminders and record passed deadlines, then send what is waiting."""
+    """Queue the reminders that are due and record passed deadlines; the dispatcher sends."""
     run = ClockRun()
     policy, calendar = current_policy(), current_calendar()
     for incident in open_incidents():
         for deadline in pending(deadlines_for(incident)):
             # Counted back from each deadline: business hours before one are not a fixed lead.
             if reminder_at(deadline.due, policy, calendar) <= now < deadline.due:
-                run.reminders_created += _claim(incident, deadline, BEFORE, now)
+                run.reminders_queued += remind(incident, deadline, BEFORE)
             elif now >= deadline.due:
                 run.misses_recorded += record_miss(incident.id, deadline.kind, deadline.due, now)
-                run.reminders_created += _claim(incident, deadline, OVERDUE, now)
+                run.reminders_queued += remind(incident, deadline, OVERDUE)
         db.session.commit()
-    deliver(now, run)
     return run
 
 
-def recipients(incident: Incident) -> list[str]:
+def recipients(incident: Incident) -> list[Recipient]:
     """The assignee and the agency's communications leads."""
-    leads = db.session.scalars(
-        select(User.email)
-        .join(Membership, Membership.user_id == User.id)
-        .where(
-            Membership.agency_id == incident.agency_id,
-            Membership.role == int(Role.COMMUNICATIONS_LEAD),
-            User.active.is_(True),
-        )
-    ).all()
-    found = [incident.assignee.email] if incident.assignee and incident.assignee.active else []
-    return sorted(set(found) | set(leads))
+    found = members(Role.COMMUNICATIONS_LEAD, [incident.agency_id])
+    assignee = incident.assignee
+    if assignee is not None and assignee.active:
+        found.insert(0, Recipient(assignee.name, assignee.email))
+    return found
 
 
-def _claim(incident: Incident, deadline: Deadline, stage: str, now: datetime) -> bool:
-    to = recipients(incident)
-    if not to:
-        return False
-    return insert_if_absent(
-        Reminder,
-        incident_id=incident.id,
-        kind=deadline.kind.value,
-        due_at=deadline.due,
-        stage=stage,
-        recipients=",".join(to),
-        status="pending",
-        attempts=0,
-        last_error="",
-        created_at=now,
-    )
+def remind(incident: Incident, deadline: Deadline, stage: str) -> int:
+    """Outbox rows for one reminder (the same reminder is never written twice)."""
+    due = deadline.due.astimezone(UTC).isoformat().replace("+00:00", "Z")  # the key holds 80
+    detail = f"{deadline.kind.value}:{due}:{stage}"
+    return enqueue(recipients(incident), KIND, detail, incident_id=incident.id)
 
 
-def _ready(reminder: Reminder, now: datetime) -> bool:
-    if reminder.status == "sending":
-        return reminder.claimed_at is not None and now - reminder.claimed_at >= STALE_CLAIM
-    if reminder.attempts == 0 or reminder.claimed_at is None:
-        return True
-    return now >= reminder.claimed_at + timedelta(minutes=2 ** (reminder.attempts - 1))
-
-
-def deliver(now: datetime, run: ClockRun | None = None) -> ClockRun:
-    """Send waiting reminders, each by exactly one process; failures retry with backoff."""
-    run = run or ClockRun()
-    waiting = db.session.scalars(
-        select(Reminder).where(Reminder.status.in_(("pending", "sending")))
-    ).all()
-    candidates = [(r.id, r.status, r.attempts) for r in waiting if _ready(r, now)]
-    db.session.commit()
-    if not candidates:
-        return run
-    with Mailer() as mailer:
-        for reminder_id, status, attempts in candidates:
-            claimed = db.session.execute(
-                update(Reminder)
-                .where(
-                    Reminder.id == reminder_id,
-                    Reminder.status == status,
-                    Reminder.attempts == attempts,
-                )
-                .values(status="sending", claimed_at=now, attempts=attempts + 1)
-            ).rowcount
-            db.session.commit()
-            if not claimed:
-                continue  # another process has it
-            _send(db.session.get(Reminder, reminder_id), mailer, now, run)
-            db.session.commit()
-    return run
-
-
-def _send(reminder: Reminder, mailer: Mailer, now: datetime, run: ClockRun) -> None:
-    incident = reminder.incident
-    still_pending = (
-        any(
-            d.kind.value == reminder.kind and d.due == reminder.due_at
-            for d in pending(deadlines_for(incident))
-        )
-        and incident.is_open
-    )
-    if not still_pending:
-        reminder.status = "skipped"  # met before the reminder went out
-        run.skipped += 1
-        return
-    try:
-        mailer.send(compose(reminder, now))
-    except (smtplib.SMTPException, OSError) as error:
-        reminder.last_error = f"{type(error).__name__}: {error}"[:2000]
-        reminder.status = "failed" if reminder.attempts >= MAX_ATTEMPTS else "pending"
-        run.failed += 1
-        return
-    reminder.status = "sent"
-    reminder.sent_at = now
-    run.sent += 1
-
-
-def compose(reminder: Reminder, now: datetime) -> Message:
-    incident = reminder.incident
-    what = Kind(reminder.kind).label
-    due = format_absolute(reminder.due_at)
-    link = f"{current_app.config['SITE_URL'].rstrip('/')}/admin/incidents/{incident.ref}"
-    minutes = int(abs((reminder.due_at - now).total_seconds()) // 60)
-    if reminder.stage == BEFORE:
+@renderer(KIND)
+def render(detail: str, incident_id: int | None) -> InternalMessage:
+    kind_value, rest = detail.split(":", 1)
+    due_iso, stage = rest.rsplit(":", 1)
+    kind, due = Kind(kind_value), datetime.fromisoformat(due_iso)
+    what = kind.label
+    incident = db.session.get(Incident, incident_id) if incident_id else None
+    if incident is None:
+        raise Skip("the incident no longer exists")
+    if not incident.is_open:
+        raise Skip(f"the incident was {incident.state} before the reminder went")
+    if not any(d.kind is kind and d.due == due for d in pending(deadlines_for(incident))):
+        raise Skip(f"the {what} deadline was met before the reminder went")
+    now = clock.now()
+    if stage == BEFORE and now >= due:
+        raise Skip(f"the {what} deadline passed before the reminder went; the overdue one says so")
+    minutes = int(abs((due - now).total_seconds()) // 60)
+    if stage == BEFORE:
         subject = f"[P{incident.priority}] {what.capitalize()} due in {minutes} min: {incident.ref}"
-        opening = f"The {what} for {incident.ref} is due by {due}, in {minutes} minutes."
+        opening = f"The {what} for {incident.ref} is due by {format_absolute(due)}, in {minutes} " \
+            "minutes."  # fmt: skip
     else:
         subject = f"[P{incident.priority}] OVERDUE: {what} for {incident.ref}"
-        opening = f"The {what} for {incident.ref} was due by {due}. It is {minutes} minutes late."
+        opening = f"The {what} for {incident.ref} was due by {format_absolute(due)}. It is " \
+            f"{minutes} minutes late."  # fmt: skip
     text = (
         f"{opening}\n\n"
         f"Incident: {incident.title}\n"
         f"Priority: {incident.priority_label}\n"
-        f"State: {incident.state_enum.label}\n\n"
-        f"Open the incident: {link}\n"
+        f"State: {incident.state_enum.label}"
     )
-    return Message(to=tuple(reminder.recipients.split(",")), subject=subject, text=text)
+    return InternalMessage(subject, text, incident.id)

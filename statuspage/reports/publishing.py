@@ -12,6 +12,7 @@ from sqlalchemy.exc import IntegrityError
 from .. import audit, clock
 from ..catalog.models import Agency
 from ..extensions import db
+from ..internal import decisions
 from ..timefmt import format_absolute, site_zone
 from ..users.models import Role, User
 from . import monthly
@@ -97,6 +98,7 @@ def prepare_draft(month: date, agency: Agency | None, *, now: datetime | None = 
         month=f"{month:%Y-%m}",
     )
     try:
+        decisions.monthly_draft_waiting(report, PUBLISHER, by=by)  # once per draft (the key)
         db.session.commit()
     except IntegrityError:  # another process drafted it at the same moment: theirs stands
         db.session.rollback()
@@ -133,6 +135,7 @@ def publish(report: MonthlyReport, commentary: str, *, by: User,
         agency_id=report.agency_id,
         month=f"{report.month:%Y-%m}",
     )
+    decisions.monthly_published(report, by=by)
     db.session.commit()
     return report
 

@@ -20,6 +20,7 @@ from ..incidents import cadence
 from ..incidents.deadlines import Kind, ReviewNeed, report_due, review_need
 from ..incidents.models import AffectedService, Incident, MissedDeadline, State
 from ..incidents.visibility import is_public
+from ..internal import decisions
 from ..markdown import render_markdown
 from ..policy import current_calendar, current_policy
 from ..subscriptions.operations import enqueue_report
@@ -292,6 +293,8 @@ def save_draft(report: PostIncidentReport, content: ReviewContent, *, by: User) 
         incident=report.incident,
         actions=len(content.actions),
     )
+    if ready_for_approval(report):  # the service owner is asked once per round of approval
+        decisions.review_waiting(report, APPROVER, by=by)
     db.session.commit()
 
 
@@ -318,6 +321,15 @@ def _check_complete(report: PostIncidentReport, verb: str) -> None:
     check_actions([ActionDraft(a.description, a.owner, a.due_on, a.status) for a in report.actions])
 
 
+def ready_for_approval(report: PostIncidentReport) -> bool:
+    """Complete enough for the service owner to approve."""
+    try:
+        _check_complete(report, "approved")
+    except ReviewError:
+        return False
+    return True
+
+
 def approve(report: PostIncidentReport, *, by: User) -> None:
     if report.status != ReviewStatus.DRAFT.value:
         raise ReviewError(f"Only a draft waits for approval; this report is {report.status}.")
@@ -328,6 +340,7 @@ def approve(report: PostIncidentReport, *, by: User) -> None:
     audit.record(
         "review_approved", actor=by, agency_id=report.incident.agency_id, incident=report.incident
     )
+    decisions.review_approved(report, by=by)
     db.session.commit()
 
 

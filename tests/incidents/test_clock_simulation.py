@@ -1,5 +1,6 @@
-"""A P1 incident through a simulated two hours: the job runs every minute on a pinned clock; we
-check the exact reminders, the missed deadlines and the dashboard at each minute that matters."""
+"""A P1 incident through a simulated two hours: the deadline clock and the outbox dispatcher run
+every minute on a pinned clock; we check the exact reminders, the missed deadlines and the
+dashboard at each minute that matters."""
 
 from datetime import UTC, datetime, timedelta
 
@@ -9,8 +10,10 @@ from sqlalchemy import select
 from statuspage import clock, jobs
 from statuspage.extensions import db
 from statuspage.incidents import cadence
-from statuspage.incidents.models import Impact, MissedDeadline, Reminder, State
+from statuspage.incidents.models import Impact, Incident, MissedDeadline, State
 from statuspage.incidents.operations import acknowledge, assign, publish_update
+from statuspage.subscriptions import outbox
+from statuspage.subscriptions.models import Notification
 from statuspage.users.models import Role
 from tests.factories import make_agency, make_incident, make_service, make_user
 
@@ -24,6 +27,22 @@ def app_config(smtp):
 
 def at(minutes: int) -> datetime:
     return T0 + timedelta(minutes=minutes)
+
+
+def run_clock(moment: datetime) -> outbox.DispatchRun:
+    """The deadline clock queues the reminders, the dispatcher sends them."""
+    jobs.run_deadline_clock(moment)
+    return outbox.dispatch(moment)
+
+
+def reminder_rows() -> list[Notification]:
+    return db.session.scalars(
+        select(Notification).where(Notification.event_key.like("reminder:%"))
+    ).all()
+
+
+def reminder_ref(row: Notification) -> str:
+    return db.session.get(Incident, row.incident_id).ref
 
 
 def test_a_p1_through_two_hours(app, smtp):
@@ -56,14 +75,19 @@ def test_a_p1_through_two_hours(app, smtp):
             if minute in actions:
                 actions[minute]()
             before = len(smtp.messages)
-            jobs.run_deadline_clock(at(minute))
+            run_clock(at(minute))
             for message in smtp.messages[before:]:
                 sent_at.setdefault(minute, []).append(str(message["Subject"]))
             db.session.expire_all()
             dashboard[minute] = cadence.reading(incident, at(minute)).text
 
     ref = incident.ref
-    assert sent_at == {
+    # Each reminder once to each of the three people (the assignment once, to the assignee).
+    assigned = f"[P1] Assigned to you: {incident.title} ({ref})"
+    assert sent_at[0].count(assigned) == 1
+    sent_at[0].remove(assigned)
+    assert all(len(subjects) == 3 * len(set(subjects)) for subjects in sent_at.values())
+    assert {minute: sorted(set(subjects)) for minute, subjects in sent_at.items()} == {
         0: [f"[P1] Acknowledge due in 5 min: {ref}"],
         10: [f"[P1] First public update due in 5 min: {ref}"],
         15: [f"[P1] OVERDUE: first public update for {ref}"],
@@ -75,12 +99,15 @@ def test_a_p1_through_two_hours(app, smtp):
         103: [f"[P1] Next update due in 5 min: {ref}"],
     }
     # To the assignee and the agency's communications leads; never to another agency.
-    assert sorted(smtp.messages[0]["To"].addresses[i].addr_spec for i in range(3)) == [
+    first = [m for m in smtp.messages if m["Subject"] == f"[P1] Acknowledge due in 5 min: {ref}"]
+    assert sorted(str(m["To"]) for m in first) == [
         "lead@example.gov",
         "manager@example.gov",
         "second.lead@example.gov",
     ]
-    assert "http://127.0.0.1:5000/admin/incidents/" in smtp.messages[0].get_content()
+    assert f"http://127.0.0.1:5000/admin/incidents/{ref}" in first[0].get_body(
+        ("plain",)
+    ).get_content()
 
     assert {
         minute: dashboard[minute]
@@ -108,8 +135,7 @@ def test_a_p1_through_two_hours(app, smtp):
         ("next_update", at(48), at(48), timedelta(minutes=2)),
         ("target_resolution", at(60), at(60), timedelta(minutes=45)),
     ]
-    statuses = db.session.scalars(select(Reminder.status)).all()
-    assert statuses == ["sent"] * 9
+    assert [row.status for row in reminder_rows()] == ["sent"] * 9 * 3
 
 
 def test_running_the_clock_twice_at_the_same_minute_sends_nothing_more(app, smtp):
@@ -119,7 +145,7 @@ def test_running_the_clock_twice_at_the_same_minute_sends_nothing_more(app, smtp
         incident = make_incident([service], priority=1, detected_at=at(0), updates=(), by=lead)
     for _ in range(3):
         with clock.pinned(at(16)):
-            jobs.run_deadline_clock(at(16))
+            run_clock(at(16))
     assert len(smtp.messages) == 2  # acknowledge and first update, both overdue
     assert db.session.scalars(select(MissedDeadline)).all().__len__() == 2
     assert incident.ref in smtp.subjects()[0]
@@ -132,27 +158,23 @@ def test_a_failed_send_is_kept_and_retried_with_backoff(app, smtp):
         make_incident([service], priority=2, detected_at=at(0), updates=())
     smtp.refuse_with = "451 4.3.0 Try again later"
     with clock.pinned(at(1)):
-        run = jobs.run_deadline_clock(at(1))
-    assert run.failed == 0 and run.sent == 0  # acknowledge is due at 15: not yet in the window
+        run = run_clock(at(1))
+    assert run.claimed == 0  # acknowledge is due at 15: not yet in the window
     with clock.pinned(at(10)):
-        run = jobs.run_deadline_clock(at(10))
-    assert run.failed == 1
-    reminder = db.session.scalars(select(Reminder)).one()
+        run = run_clock(at(10))
+    assert run.retried == 1
+    [reminder] = reminder_rows()
     assert reminder.status == "pending" and reminder.attempts == 1
     assert "451" in reminder.last_error
 
     smtp.refuse_with = None
-    with clock.pinned(
-        at(
-            10,
-        )
-    ):
-        assert jobs.run_deadline_clock(at(10)).sent == 0  # backing off
+    with clock.pinned(at(10)):
+        assert run_clock(at(10)).sent == 0  # backing off
     with clock.pinned(at(11)):
-        assert jobs.run_deadline_clock(at(11)).sent == 1
+        assert run_clock(at(11)).sent == 1
     db.session.refresh(reminder)
     assert reminder.status == "sent" and reminder.attempts == 2
-    assert smtp.subjects() == [f"[P2] Acknowledge due in 4 min: {reminder.incident.ref}"]
+    assert smtp.subjects() == [f"[P2] Acknowledge due in 4 min: {reminder_ref(reminder)}"]
 
 
 def test_a_reminder_for_a_deadline_already_met_is_not_sent(app, smtp):
@@ -162,10 +184,13 @@ def test_a_reminder_for_a_deadline_already_met_is_not_sent(app, smtp):
         incident = make_incident([service], priority=3, detected_at=at(0), updates=())
     smtp.refuse_with = "451 later"
     with clock.pinned(at(56)):
-        jobs.run_deadline_clock(at(56))  # the acknowledge reminder fails once
+        run_clock(at(56))  # the acknowledge reminder fails once
     with clock.pinned(at(57)):
         acknowledge(incident, by=lead)
     smtp.refuse_with = None
     with clock.pinned(at(59)):
-        run = jobs.run_deadline_clock(at(59))
+        run = run_clock(at(59))
     assert run.skipped == 1 and smtp.messages == []
+    [reminder] = reminder_rows()
+    assert reminder.status == "skipped"
+    assert reminder.last_error == "the acknowledge deadline was met before the reminder went"
