@@ -92,6 +92,14 @@ class IncidentForm(ScopeForm):
         description="The same forms, clock, reminders and internal messages, marked EXERCISE; "
         "never public, never sent to subscribers or webhooks, left out of the reports.",
     )
+    coordinator = SelectField(
+        "Coordinator (for a shared platform)",
+        description="When a shared platform (identity, payments…) fails, the services of other "
+        "agencies that depend on it are added and the incident is shared: the Chief Digital "
+        "Officer or a site administrator coordinates it.",
+        choices={},
+        validate_choice=False,
+    )
     source = SelectField("Reported by", choices=SOURCE_CHOICES)
     impact_description = TextAreaField(
         "Impact",
@@ -135,6 +143,7 @@ def incident_form(services: list[Service], **kwargs) -> IncidentForm:
     """An incident form with an impact choice for each service the user may report on."""
     form = with_services(IncidentForm, services, default_choice=True)(**kwargs)
     form.services.choices = {service.id: service.name for service in services}
+    form.coordinator.choices = {"": "Nobody (not a shared platform)"}
     form.services.required_message = "Choose at least one affected service."
     return form
 

@@ -173,6 +173,8 @@ def new_incident():
         abort(403)
     form = incident_form(services)
     _explain_incident_form(form)
+    coordinators = {str(u.id): u for u in _coordinators()}
+    form.coordinator.choices.update({key: u.name for key, u in coordinators.items()})
     if not form.is_submitted():
         form.detected_at.data = clock.now().replace(second=0, microsecond=0)
     suggested, suggestion = _suggestion(form) if form.is_submitted() else (None, "")
@@ -215,6 +217,7 @@ def new_incident():
                     affected={s: form[f"impact_{s.id}"].data or None for s in chosen},
                     suggestion=suggestion,
                     is_exercise=form.is_exercise.data,
+                    coordinator=coordinators.get(form.coordinator.data),
                 ),
                 by=current_user,
             )
@@ -236,8 +239,26 @@ def new_incident():
     ), status
 
 
+def _coordinators() -> list[User]:
+    """Who may coordinate a shared platform incident: site administrators and the CDO."""
+    from ..internal.models import Contact
+
+    cdo = select(Contact.user_id).where(Contact.position == "cdo", Contact.user_id.is_not(None))
+    return list(db.session.scalars(
+        select(User).where(User.active.is_(True),
+                           User.is_site_admin.is_(True) | User.id.in_(cdo))
+        .order_by(User.name)
+    ))  # fmt: skip
+
+
 def _agency_services(incident: Incident):
-    return sorted(incident.agency.services, key=lambda s: (s.display_order, s.name))
+    """The services the incident's scope may name: its agency's, and for a shared platform
+    incident those of every agency it affects."""
+    agencies = {incident.agency, *(a.service.agency for a in incident.affected)} \
+        if incident.is_shared else {incident.agency}  # fmt: skip
+    return sorted((s for agency in agencies for s in agency.services),
+                  key=lambda s: (s.agency_id != incident.agency_id, s.agency_id,
+                                 s.display_order, s.name))  # fmt: skip
 
 
 def _update_form_class(incident: Incident, with_scope: bool):

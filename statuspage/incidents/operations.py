@@ -6,7 +6,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
-from sqlalchemy import text, update
+from sqlalchemy import select, text, update
 from sqlalchemy.exc import IntegrityError
 
 from .. import audit, clock
@@ -68,6 +68,9 @@ class NewIncident:
     suggestion: str = ""
     # A drill: the same forms, clock and internal messages, never public (visibility.py).
     is_exercise: bool = False
+    # An incident on a shared platform affects the services of other agencies that depend on
+    # it; the CDO or a site administrator coordinates it.
+    coordinator: User | None = None
 
 
 @dataclass
@@ -139,6 +142,39 @@ def check_new_incident(data: NewIncident) -> None:
             raise IncidentRuleError(
                 f"{service.name} is not a service of {data.agency.name}.", "services"
             )
+    _add_dependents(data)
+
+
+def _add_dependents(data: NewIncident) -> None:
+    """A platform's failure is its dependents' too: each is added with the platform's impact
+    (the lead can change it), and the incident becomes shared, with a coordinator."""
+    from ..catalog.dependencies import dependents
+
+    chosen = dict(data.affected)
+    for service in dependents(s.id for s in chosen):
+        platforms = [i for s, i in chosen.items() if i is not None]
+        data.affected.setdefault(service, max(platforms, key=lambda i: Impact(i).severity)
+                                 if platforms else None)  # fmt: skip
+    if all(s.agency_id == data.agency.id for s in data.affected):
+        return
+    coordinator = data.coordinator
+    if coordinator is None or not can_coordinate(coordinator):
+        raise IncidentRuleError(
+            "This platform's failure affects other agencies' services: name its coordinator, "
+            "the Chief Digital Officer or a site administrator.",
+            "coordinator",
+        )
+
+
+def can_coordinate(user: User) -> bool:
+    """The CDO (on the duty roster, with an account) or a site administrator."""
+    from ..internal.models import Contact
+
+    if user.is_site_admin:
+        return True
+    return db.session.scalar(
+        select(Contact.id).where(Contact.position == "cdo", Contact.user_id == user.id).limit(1)
+    ) is not None
 
 
 def create_incident(data: NewIncident, *, by: User | None) -> Incident:
@@ -177,6 +213,8 @@ def _build_incident(data: NewIncident, by: User | None) -> Incident:
         is_security=data.is_security,
         made_public=data.made_public,
         is_exercise=bool(data.is_exercise),
+        is_shared=any(s.agency_id != data.agency.id for s in data.affected),
+        coordinator_id=data.coordinator.id if data.coordinator else None,
         state=State.NEW.value,
         source=Source(data.source).value,
         impact_description=(data.impact_description or "").strip(),
@@ -708,8 +746,10 @@ def check_scope(incident: Incident, scope: Scope) -> None:
             "post a resolved update.",
             "services",
         )
+    agencies = {incident.agency_id, *(a.service.agency_id for a in incident.affected)} \
+        if incident.is_shared else {incident.agency_id}  # fmt: skip
     for service, impact in scope.affected.items():
-        if service.agency_id != incident.agency_id:
+        if service.agency_id not in agencies:
             raise IncidentRuleError(
                 f"{service.name} is not a service of {incident.agency.name}.", "services"
             )

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import and_, select, union_all
+from sqlalchemy import and_, or_, select, union_all
 
 from ..catalog.models import Agency, Service
 from ..extensions import db
@@ -68,10 +68,19 @@ class MonthIncident:
     first_public_at: datetime | None
     facts: IncidentFacts
     timing: Timing
+    is_shared: bool = False  # a shared platform incident, counted for every agency it affects
 
 
 def _scoped(query, agency: Agency | None):
-    return query.where(Incident.agency_id == agency.id) if agency is not None else query
+    """An agency's incidents: its own, and shared platform incidents that affect one of its
+    services (counted for each agency they affect, and marked shared)."""
+    if agency is None:
+        return query
+    return query.where(or_(
+        Incident.agency_id == agency.id,
+        and_(Incident.is_shared.is_(True),
+             Incident.affected.any(AffectedService.service.has(Service.agency_id == agency.id))),
+    ))  # fmt: skip
 
 
 def _counted():
@@ -94,7 +103,7 @@ def _month_incidents(window: Interval, agency: Agency | None):
                 Incident.id, Incident.ref, Incident.title, Incident.priority,
                 Incident.is_security, Incident.made_public, Incident.detected_at,
                 Incident.started_at, Incident.acknowledged_at, Incident.first_public_at,
-                Incident.resolved_at,
+                Incident.resolved_at, Incident.is_shared,
             ).where(
                 Incident.detected_at >= window[0], Incident.detected_at < window[1], _counted()
             ),
@@ -153,7 +162,7 @@ def gather_incidents(
         incidents.append(
             MonthIncident(
                 row.id, row.ref, row.title, row.priority, row.is_security, row.made_public,
-                row.first_public_at, facts, timing,
+                row.first_public_at, facts, timing, row.is_shared,
             )
         )  # fmt: skip
     return ids, incidents
@@ -350,6 +359,7 @@ def compute(month: date, agency: Agency | None, now: datetime) -> dict:
             "total": len(incidents),
             "by_priority": {f"P{p}": by_priority.get(p, 0) for p in PRIORITIES},
             "security": sum(incident.is_security for incident in incidents),
+            "shared": sum(incident.is_shared for incident in incidents),
         },
         # Closed as duplicates, false alarms or service requests: counted apart, and left out
         # of every other figure.
@@ -412,6 +422,7 @@ def _notable(incidents: list[MonthIncident], revisions: dict[int, ReportRevision
                 "priority": f"P{incident.priority}",
                 "detected_at": iso_utc(incident.timing.detected_at),
                 "has_report": revision is not None,
+                "shared": incident.is_shared,
                 "root_cause": revision.root_cause_label if revision else None,
                 "lessons": revision.sections["lessons"] if revision else None,
             }
