@@ -13,6 +13,7 @@ from sqlalchemy import select, update
 from .. import audit, clock
 from ..extensions import db
 from ..internal.models import Triage
+from ..policy import current_policy
 from ..users.models import User
 from .models import Approval, ApprovalStatus, Incident, State
 from .operations import IncidentRuleError, UpdateContent, _publish, lock
@@ -141,6 +142,13 @@ def triage(incident: Incident, decision: TriageDecision, *, by: User | None) -> 
     with a closing public update when it was public."""
     lock(incident)
     outcome, note, original = check(incident, decision)
+    approver = current_policy()[incident.priority].closure_approver
+    if approver is not None and by is not None and not by.can(approver, incident.agency_id):
+        # Triage closes the incident: the person the policy names to approve closing decides.
+        raise IncidentRuleError(
+            f"Closing a P{incident.priority} takes a {approver.label.lower()}: ask one to close "
+            "it this way."
+        )
     now = clock.now()
     if is_public(incident):
         _publish(

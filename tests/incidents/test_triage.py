@@ -29,7 +29,9 @@ def team(app, pinned_now):
     return {
         "agency": agency,
         "service": make_service(agency, "Tax filing", "tax-filing"),
-        "lead": make_user(agency, Role.COMMUNICATIONS_LEAD),
+        # Triage closes the incident, so it takes the closure approver the policy names (a
+        # service owner for P1, a service manager for P2); an owner can triage every priority.
+        "lead": make_user(agency, Role.SERVICE_OWNER),
         "other": make_service(make_agency("Department of Roads", "roads"), "Road permits"),
     }
 
@@ -189,3 +191,16 @@ def test_a_viewer_cannot_triage(client, team):
     )
     assert response.status_code == 403
     assert db.session.get(Incident, incident.id).triage is None
+
+
+def test_closing_a_p2_as_a_false_alarm_takes_the_closure_approver(client, team):
+    incident = make_incident([team["service"]], priority=2)
+    login(client, make_user(team["agency"], Role.COMMUNICATIONS_LEAD))
+    response = client.post(
+        f"/admin/incidents/{incident.ref}/triage",
+        data={"triage-outcome": "false_alarm", "triage-note": "Probe misconfigured."},
+    )
+    assert response.status_code == 400
+    assert "Closing a P2 takes a service manager" in response.get_data(as_text=True)
+    db.session.refresh(incident)
+    assert incident.state != State.CLOSED.value and triaged_entries(incident) == []
