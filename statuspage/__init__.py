@@ -8,7 +8,7 @@ import secrets
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
-from flask import Flask, render_template, request
+from flask import Flask, g, render_template, request
 from flask.sessions import SecureCookieSessionInterface
 from sqlalchemy import event
 from sqlalchemy.engine import Engine
@@ -155,6 +155,10 @@ def _register_error_pages(app: Flask) -> None:
         # A locked, missing or unreachable database: say so plainly, never a traceback.
         log.error("database unavailable: %s", error)
         db.session.rollback()
+        # The page and its layout must not read the database again: no signed-in user is loaded
+        # (the user loader sees the flag), and one loaded before the failure is forgotten.
+        g.database_unavailable = True
+        g.pop("_login_user", None)
         response = app.make_response((render_template("errors/503.html"), 503))
         response.headers["Retry-After"] = "30"
         return response

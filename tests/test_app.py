@@ -120,3 +120,73 @@ def test_upgrading_from_the_first_schema_keeps_every_row(app):
     upgrade(directory=directory)
     assert db.session.scalar(select(func.count()).select_from(AffectedService)) == 1
     assert db.session.scalar(select(func.count()).select_from(IncidentUpdate)) == 1
+
+
+def _signed_in_client_then_database_dies(app, kill):
+    """Sign someone in on a working database, then take the database away."""
+    from flask_migrate import upgrade
+
+    from statuspage.extensions import db
+    from tests.factories import login, make_user
+
+    with app.app_context():
+        upgrade(directory=app.extensions["migrate"].directory)
+        user = make_user(site_admin=True)
+        client = app.test_client()
+        assert login(client, user).status_code == 302
+        db.session.remove()
+        db.engine.dispose()
+    kill()
+    return client
+
+
+def test_a_signed_in_person_gets_the_503_page_when_the_sqlite_file_is_gone(tmp_path):
+    path = tmp_path / "live.sqlite"
+    app = make_app(f"sqlite:///{path}")
+
+    def kill():
+        path.rename(tmp_path / "moved.sqlite")
+        path.mkdir()  # a directory where the file was: "unable to open database file"
+
+    client = _signed_in_client_then_database_dies(app, kill)
+    for url in ("/", "/history", "/admin/"):
+        with app.app_context():
+            response = client.get(url)
+        assert response.status_code == 503, url
+        assert "temporarily unavailable" in response.text
+
+
+def test_a_signed_in_person_gets_the_503_page_when_the_postgresql_database_is_dropped():
+    import os
+    import uuid
+
+    from sqlalchemy import create_engine, text
+    from sqlalchemy.engine import make_url
+
+    from statuspage.config import normalise_database_url
+
+    server = os.environ.get("TEST_DATABASE_URL")
+    if not server:
+        pytest.skip("TEST_DATABASE_URL names no PostgreSQL server")
+    server = make_url(normalise_database_url(server))
+    name = f"statuspage_dead_{uuid.uuid4().hex[:12]}"
+    admin_engine = create_engine(server.set(database="postgres"), isolation_level="AUTOCOMMIT")
+    with admin_engine.connect() as connection:
+        connection.execute(text(f'CREATE DATABASE "{name}"'))
+    try:
+        app = make_app(server.set(database=name).render_as_string(hide_password=False))
+
+        def kill():
+            with admin_engine.connect() as connection:
+                connection.execute(text(f'DROP DATABASE "{name}" WITH (FORCE)'))
+
+        client = _signed_in_client_then_database_dies(app, kill)
+        for url in ("/", "/admin/"):
+            with app.app_context():
+                response = client.get(url)
+            assert response.status_code == 503, url
+            assert "temporarily unavailable" in response.text
+    finally:
+        with admin_engine.connect() as connection:
+            connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        admin_engine.dispose()
