@@ -9,6 +9,7 @@ from pathlib import Path
 from zoneinfo import ZoneInfo
 
 from flask import Flask, g, render_template, request
+from flask.logging import default_handler
 from flask.sessions import SecureCookieSessionInterface
 from sqlalchemy import event
 from sqlalchemy.engine import Engine
@@ -89,6 +90,7 @@ def create_app(test_config: dict | None = None, *, for_cli: bool = False) -> Fla
     login_manager.init_app(app)
     csrf.init_app(app)
     limiter.init_app(app)
+    _show_limiter_warnings()
     compress.init_app(app)
 
     from . import models  # noqa: F401  (register every table with the metadata)
@@ -129,6 +131,14 @@ def _configure_sqlite(dbapi_connection, connection_record) -> None:
     cursor.close()
 
 
+def _show_limiter_warnings() -> None:
+    """Flask-Limiter's logger has only a NullHandler, so its "storage unreachable, falling back to
+    in-memory" warning would be lost: send it where Flask's own log goes (the server's error log)."""
+    limiter_log = logging.getLogger("flask-limiter")
+    if default_handler not in limiter_log.handlers:
+        limiter_log.addHandler(default_handler)
+
+
 def _refuse_unmigrated_database(app: Flask) -> None:
     with app.app_context():
         try:
@@ -162,6 +172,10 @@ def _register_error_pages(app: Flask) -> None:
         response = app.make_response((render_template("errors/503.html"), 503))
         response.headers["Retry-After"] = "30"
         return response
+
+    @app.errorhandler(413)
+    def too_large(error):
+        return render_template("errors/413.html"), 413
 
     @app.errorhandler(429)
     def too_many_requests(error):

@@ -34,8 +34,11 @@ class Config:
     LOGIN_MAX_FAILURES_PER_ACCOUNT = 5
     LOGIN_MAX_FAILURES_PER_ADDRESS = 20
 
-    # Where links in emails point.
+    # Where links in emails and the public pages' canonical links point.
     SITE_URL = "http://127.0.0.1:5000"
+    # The largest request body (the forms need a few KB): a larger one is refused with 413 before
+    # it is read. deploy/nginx-statuspage.conf's client_max_body_size matches it.
+    MAX_CONTENT_LENGTH = 1024 * 1024
     # Email: with no MAIL_SERVER, messages are written to instance/mail/ instead.
     MAIL_SERVER: str | None = None
     MAIL_PORT = 25
@@ -79,6 +82,11 @@ class Config:
 
     RATELIMIT_STORAGE_URI = "memory://"
     RATELIMIT_KEY_PREFIX = "statuspage"
+    # Redis down: count in this process's memory with the same limits (one warning is logged; the
+    # shared storage is tried again with growing pauses) rather than answer 500. Short timeouts so
+    # a dead or unreachable server costs a request little.
+    RATELIMIT_IN_MEMORY_FALLBACK_ENABLED = True
+    RATELIMIT_STORAGE_OPTIONS = {"socket_connect_timeout": 1, "socket_timeout": 1}
     SUBSCRIBE_LIMIT_PER_CLIENT = "20 per hour"
     SUBSCRIBE_LIMIT_PER_ADDRESS = "5 per hour"
     # Webhooks may not target private or loopback addresses (tests turn this on).

@@ -300,3 +300,30 @@ class TestRateLimitsInRedis:
             server = redis.Redis(host="127.0.0.1", port=6379, db=15)
             for key in server.scan_iter("*public.subscribe*"):
                 server.delete(key)
+
+
+class TestRateLimitsWhenRedisIsDown:
+    """Redis down: the limits fall back to this process's memory, with one warning, never a 500."""
+
+    @pytest.fixture
+    def app_config(self, smtp):
+        return {
+            "MAIL_SERVER": "127.0.0.1",
+            "MAIL_PORT": smtp.port,
+            "RATELIMIT_STORAGE_URI": "redis://127.0.0.1:1/0",  # nothing listens on port 1
+            "SUBSCRIBE_LIMIT_PER_ADDRESS": "2 per hour",
+        }
+
+    @pytest.fixture(autouse=True)
+    def _storage_alive_again_after(self):
+        from statuspage.extensions import limiter
+
+        yield
+        limiter._storage_dead = False  # the singleton outlives this test's app
+
+    def test_subscribing_still_works_and_the_limits_apply_in_memory(self, client, catalog, caplog):
+        form = {"email": "ann@example.com", "everything": "y"}
+        answers = [client.post("/subscribe", data=form).status_code for _ in range(3)]
+        assert answers == [302, 302, 429]
+        warnings = [r for r in caplog.records if r.name == "flask-limiter" and r.levelname == "WARNING"]
+        assert len(warnings) == 1 and "in-memory" in warnings[0].getMessage()
