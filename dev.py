@@ -63,13 +63,23 @@ def serve(args: list[str]) -> None:
 
 
 def test(args: list[str]) -> None:
+    ensure_nginx()
     os.execv(str(PYTHON), [str(PYTHON), "-m", "pytest", "-m", "not browser", *args])
+
+
+def ensure_nginx() -> None:
+    """nginx for tests/test_nginx.py (the deploy config, run for real): installed with apt-get when
+    missing and we are root, as CI is; otherwise those tests are skipped and say why."""
+    if shutil.which("nginx") or Path("/usr/sbin/nginx").exists():
+        return
+    if shutil.which("apt-get") is not None and os.geteuid() == 0:
+        apt_install("nginx")
 
 
 def apt_install(*packages: str) -> None:
     if shutil.which("apt-get") is None or os.geteuid() != 0:
         sys.exit(
-            f"The browser tests need Debian's {' '.join(packages)}: run `apt-get install "
+            f"The tests need Debian's {' '.join(packages)}: run `apt-get install "
             f"{' '.join(packages)}` as root."
         )
     print(f"Installing Debian's {' '.join(packages)} …", flush=True)

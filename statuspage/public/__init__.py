@@ -2,6 +2,8 @@
 
 from flask import Blueprint, current_app, request
 
+from .canonical import canonical_args, canonical_url
+
 public = Blueprint("public", __name__)
 
 # Pages without forms that anyone may cache; the rest (subscribe, manage) stay private.
@@ -27,6 +29,12 @@ def cache_headers(response):
         response.add_etag()
         response.make_conditional(request)
     return response
+
+
+@public.context_processor
+def canonical_link():
+    """The layout's `<link rel="canonical">`: this page without parameters it does not read."""
+    return {"canonical_url": canonical_url(), "canonical_args": canonical_args}
 
 
 from . import acknowledge, api, embed, feeds, reports, routes, subscriptions  # noqa: E402,F401

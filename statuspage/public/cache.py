@@ -1,7 +1,8 @@
 """Render once per change: the public pages and API served from memory between changes.
 
 A WSGI middleware in front of the Flask app. For GET and HEAD on the cacheable public endpoints it
-keeps the rendered page with its brotli and gzip forms, keyed by the URL, the site's version
+keeps the rendered page with its brotli and gzip forms, keyed by the URL (its path and only the
+query parameters the page reads, canonical.py), the site's version
 (`publication.py`, moved by every commit that changes what the public sees) and the site-local
 date (the history bars and "recent" lists move on at midnight). A hit costs a dictionary lookup
 and, at most once per PAGE_CACHE_CHECK_SECONDS, one single-row query; it answers 304 to a
@@ -31,6 +32,7 @@ from werkzeug.exceptions import HTTPException
 from .. import clock
 from ..extensions import db
 from ..publication import Version, current_version
+from .canonical import canonical_query
 
 COMPRESSIBLE = ("text/", "application/json", "application/javascript", "application/xml",
                 "application/atom+xml", "application/rss+xml")  # fmt: skip
@@ -67,17 +69,20 @@ class PageCache:
         self._checked = float("-inf")
 
     def __call__(self, environ, start_response):
-        if not self._cacheable(environ):
+        endpoint = self._cacheable_endpoint(environ)
+        if endpoint is None:
             return self.wsgi_app(environ, start_response)
         version = self._site_version()
         if version is None:
             return self.wsgi_app(environ, start_response)
+        # Only the parameters the page reads, in one order: `?fbclid=…` is the page without it.
+        query = canonical_query(endpoint, environ.get("QUERY_STRING", ""))
         # Host and scheme too: feeds and the API carry absolute links built from them.
         key = "{}://{}{}?{}".format(
             environ.get("wsgi.url_scheme"),
             environ.get("HTTP_HOST", ""),
             environ.get("PATH_INFO", ""),
-            environ.get("QUERY_STRING", ""),
+            query,
         )
         day = clock.now().astimezone(self.zone).date().isoformat()
         with self.lock:
@@ -85,7 +90,7 @@ class PageCache:
             if entry is not None:
                 self.entries.move_to_end(key)
         if entry is None or entry.version != version.number or entry.day != day:
-            entry = self._render(environ, version, day)
+            entry = self._render(environ, query, version, day)
             if entry is None:  # not a 200 (a 404, say): answer it uncached
                 return self.wsgi_app(environ, start_response)
             with self.lock:
@@ -100,16 +105,16 @@ class PageCache:
             self.entries.clear()
         self._checked = float("-inf")
 
-    def _cacheable(self, environ) -> bool:
+    def _cacheable_endpoint(self, environ) -> str | None:
         if environ.get("REQUEST_METHOD") not in ("GET", "HEAD"):
-            return False
+            return None
         if self.cookie in environ.get("HTTP_COOKIE", ""):
-            return False
+            return None
         try:
             endpoint, _ = self.app.url_map.bind_to_environ(environ).match()
         except HTTPException:
-            return False
-        return endpoint in self.endpoints
+            return None
+        return endpoint if endpoint in self.endpoints else None
 
     def _site_version(self) -> Version | None:
         """The version, looked up at most once per check interval.
@@ -129,14 +134,18 @@ class PageCache:
                     db.session.remove()
         return self._version
 
-    def _render(self, environ, version: Version, day: str) -> Entry | None:
-        """Ask the app for the full, uncompressed page; keep it if anyone may share it."""
+    def _render(self, environ, query: str, version: Version, day: str) -> Entry | None:
+        """Ask the app for the full, uncompressed page; keep it if anyone may share it.
+
+        The app sees the canonical query, so every spelling of the URL stores the same bytes.
+        """
         inner = {
             key: value
             for key, value in environ.items()
             if key not in ("HTTP_ACCEPT_ENCODING", "HTTP_IF_NONE_MATCH", "HTTP_IF_MODIFIED_SINCE")
         }
         inner["REQUEST_METHOD"] = "GET"
+        inner["QUERY_STRING"] = query
         captured = {}
 
         def capture(status, headers, exc_info=None):
