@@ -7,7 +7,6 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
 from sqlalchemy import select, text, update
-from sqlalchemy.exc import IntegrityError
 
 from .. import audit, clock
 from ..catalog.models import Agency, Service
@@ -39,7 +38,6 @@ from .visibility import is_public, priority_allows_public
 CLOCK_SKEW = timedelta(minutes=1)
 # An expected fix further ahead than this is a typing mistake (a wrong year), not an estimate.
 FURTHEST_ESTIMATE = timedelta(days=366)
-REFERENCE_ATTEMPTS = 10
 
 
 class IncidentRuleError(ValueError):
@@ -178,29 +176,22 @@ def can_coordinate(user: User) -> bool:
 
 
 def create_incident(data: NewIncident, *, by: User | None) -> Incident:
-    """Log a new incident with a fresh reference; retries when another took the same one."""
+    """Log a new incident with the day's next reference (taken in this transaction)."""
     check_new_incident(data)
-    for _ in range(REFERENCE_ATTEMPTS):
-        incident = _build_incident(data, by)
-        db.session.add(incident)
-        audit.record(
-            "incident_logged",
-            actor=by,
-            agency_id=data.agency.id,
-            incident=incident,
-            priority=f"P{data.priority}",
-            title=incident.title,
-            **({"suggested": data.suggestion} if data.suggestion else {}),
-            **({"exercise": "yes (a drill: never public)"} if data.is_exercise else {}),
-        )
-        try:
-            db.session.commit()
-        except IntegrityError:
-            # Someone else took this reference between our read and our write; read again.
-            db.session.rollback()
-            continue
-        return incident
-    raise RuntimeError("could not allocate an incident reference after several attempts")
+    incident = _build_incident(data, by)
+    db.session.add(incident)
+    audit.record(
+        "incident_logged",
+        actor=by,
+        agency_id=data.agency.id,
+        incident=incident,
+        priority=f"P{data.priority}",
+        title=incident.title,
+        **({"suggested": data.suggestion} if data.suggestion else {}),
+        **({"exercise": "yes (a drill: never public)"} if data.is_exercise else {}),
+    )
+    db.session.commit()
+    return incident
 
 
 def _build_incident(data: NewIncident, by: User | None) -> Incident:

@@ -5,10 +5,10 @@ from __future__ import annotations
 import re
 from datetime import UTC, datetime
 
-from sqlalchemy import select
+from sqlalchemy.dialects import postgresql, sqlite
 
 from ..extensions import db
-from .models import Incident
+from .models import ReferenceCounter
 
 REFERENCE_PATTERN = re.compile(r"^INC-\d{4}-\d{4}-\d{3,}$")
 
@@ -23,11 +23,20 @@ def format_reference(detected_at: datetime, sequence: int) -> str:
 
 
 def next_reference(detected_at: datetime) -> str:
-    """The next free reference for the day; the unique constraint settles any race."""
-    prefix = reference_prefix(detected_at)
-    taken = db.session.scalars(select(Incident.ref).where(Incident.ref.startswith(prefix)))
-    highest = max((int(ref.removeprefix(prefix)) for ref in taken), default=0)
-    return format_reference(detected_at, highest + 1)
+    """Take the day's next number with one atomic upsert in the caller's transaction. PostgreSQL
+    holds the day's counter row until that transaction ends and SQLite has one writer at a time,
+    so two incidents never get the same number, and a rolled-back one gives its number back."""
+    day = detected_at.astimezone(UTC).date()
+    dialect = postgresql if db.session.get_bind().dialect.name == "postgresql" else sqlite
+    statement = (
+        dialect.insert(ReferenceCounter)
+        .values(day=day, last=1)
+        .on_conflict_do_update(
+            index_elements=[ReferenceCounter.day], set_={"last": ReferenceCounter.last + 1}
+        )
+        .returning(ReferenceCounter.last)
+    )
+    return format_reference(detected_at, db.session.execute(statement).scalar_one())
 
 
 def is_reference(text: str) -> bool:

@@ -80,3 +80,63 @@ def test_incidents_created_at_the_same_moment_get_distinct_references(app, migra
         select(Incident.ref).where(Incident.ref.startswith("INC-2026-1122-")).order_by(Incident.ref)
     ).all()
     assert stored == sorted(refs)
+
+
+def test_a_hundred_incidents_logged_at_once_all_succeed_with_consecutive_references(
+    app, migrated, pinned_now
+):
+    from concurrent.futures import ThreadPoolExecutor
+
+    from statuspage.catalog.models import Service
+
+    service_id = make_service(make_agency()).id
+    detected = datetime(2026, 11, 22, 9, tzinfo=UTC)
+    make_incident(
+        [db.session.get(Service, service_id)],
+        detected_at=datetime(2026, 11, 21, 9, tzinfo=UTC), updates=(),
+    )  # warm-up (code generated once, not by every thread at the same moment)
+    db.session.remove()
+    workers = 100
+    # One app, its own pool: 20 connections at once (PostgreSQL allows 100 in all).
+    shared = make_app(migrated, SQLALCHEMY_ENGINE_OPTIONS={"pool_size": 20, "max_overflow": 0})
+    barrier = threading.Barrier(workers)
+
+    def create_one(_):
+        with shared.app_context():
+            try:
+                barrier.wait(timeout=60)  # holding no connection: the pool has 20 for 100
+                mine = db.session.get(Service, service_id)
+                return make_incident([mine], detected_at=detected, updates=()).ref
+            finally:
+                db.session.remove()
+
+    try:
+        with ThreadPoolExecutor(workers) as pool:
+            refs = list(pool.map(create_one, range(workers)))
+    finally:
+        with shared.app_context():
+            db.engine.dispose()
+
+    assert sorted(refs) == [f"INC-2026-1122-{n:03d}" for n in range(1, workers + 1)]
+    stored = db.session.scalars(
+        select(Incident.ref).where(Incident.ref.startswith("INC-2026-1122-"))
+    ).all()
+    assert sorted(stored) == sorted(refs)
+
+
+def test_the_migration_carries_on_from_the_references_already_given_out(app, pinned_now):
+    from flask_migrate import downgrade, upgrade
+
+    service = make_service(make_agency())
+    detected = datetime(2026, 11, 20, 10, tzinfo=UTC)
+    for _ in range(3):
+        make_incident([service], detected_at=detected, updates=())
+    service_id = service.id
+    db.session.remove()
+    directory = app.extensions["migrate"].directory
+    downgrade(directory=directory, revision="0007")
+    upgrade(directory=directory)
+    from statuspage.catalog.models import Service
+
+    again = db.session.get(Service, service_id)
+    assert make_incident([again], detected_at=detected, updates=()).ref == "INC-2026-1120-004"
