@@ -2,14 +2,19 @@
 
 Several dispatchers may run at once: rows are claimed with FOR UPDATE SKIP LOCKED (PostgreSQL) and
 a conditional UPDATE ... RETURNING, so each row is sent by one dispatcher. Each result is committed
-as soon as it is known, so a crash mid-batch loses nothing; a claim left by a dead dispatcher is
-taken back after STALE_CLAIM. Failures retry with exponential backoff, then end as failed with the
+as soon as it is known, so a crash mid-batch loses nothing. Each claim has a token: before each
+message the dispatcher checks that its token still owns the row (and renews the claim), and renews
+the whole batch every RENEW_CLAIM, so a claim not renewed for STALE_CLAIM (a dead or stalled
+dispatcher) is taken back by another, and the first one then skips those rows instead of sending
+them again. Only one send longer than STALE_CLAIM could still go twice: the SMTP and webhook timeouts
+keep each send far shorter. Failures retry with exponential backoff, then end as failed with the
 error kept."""
 
 from __future__ import annotations
 
 import hashlib
 import hmac
+import secrets
 import urllib.error
 import urllib.request
 from contextlib import contextmanager
@@ -30,7 +35,8 @@ from .operations import SubscriptionError, check_webhook_url
 
 BATCH_SIZE = 200
 MAX_ATTEMPTS = 8
-STALE_CLAIM = timedelta(minutes=10)
+STALE_CLAIM = timedelta(minutes=1)
+RENEW_CLAIM = timedelta(seconds=15)
 WEBHOOK_TIMEOUT_SECONDS = 10
 PERSONAL_EVENTS = {"confirmation", "manage_link"}
 
@@ -42,6 +48,7 @@ class DispatchRun:
     retried: int = 0
     failed: int = 0
     skipped: int = 0
+    taken_back: int = 0  # claimed, then taken back by another dispatcher while this one stalled
 
 
 def backoff(attempts: int) -> timedelta:
@@ -49,11 +56,13 @@ def backoff(attempts: int) -> timedelta:
     return min(timedelta(seconds=30 * 2 ** (attempts - 1)), timedelta(hours=1))
 
 
-def claim(now: datetime, batch_size: int) -> list[int]:
+def claim(now: datetime, batch_size: int, token: str | None = None) -> list[int]:
+    """Claim up to batch_size due rows for ``token`` (a new one when not given)."""
+    token = token or secrets.token_hex(16)
     db.session.execute(
         update(Notification)
         .where(Notification.status == "sending", Notification.claimed_at < now - STALE_CLAIM)
-        .values(status="pending")
+        .values(status="pending", claim_token=None)
     )
     candidates = db.session.scalars(
         select(Notification.id)
@@ -69,7 +78,7 @@ def claim(now: datetime, batch_size: int) -> list[int]:
         db.session.execute(
             update(Notification)
             .where(Notification.id.in_(candidates), Notification.status == "pending")
-            .values(status="sending", claimed_at=now)
+            .values(status="sending", claimed_at=now, claim_token=token)
             .returning(Notification.id)
         )
         .scalars()
@@ -113,8 +122,10 @@ def _rows(ids: list[int]) -> list[Row]:
 def dispatch(now: datetime | None = None, batch_size: int = BATCH_SIZE) -> DispatchRun:
     """Send one batch; each result is committed as soon as it is known."""
     now = now or clock.now()
+    started = clock.now()
     run = DispatchRun()
-    ids = claim(now, batch_size)
+    token = secrets.token_hex(16)
+    ids = claim(now, batch_size, token)
     run.claimed = len(ids)
     if not ids:
         return run
@@ -128,19 +139,29 @@ def dispatch(now: datetime | None = None, batch_size: int = BATCH_SIZE) -> Dispa
         _results_connection() as results,
     ):
         links = personal_link_builder()
+        renewed = now
         for row in rows:
+            moment = now + (clock.now() - started)  # the batch's own time, however slow it runs
+            if moment - renewed >= RENEW_CLAIM:
+                _renew_batch(results, token, moment)
+                renewed = moment
+            if not _still_ours(results, row.id, token, moment):
+                run.taken_back += 1  # another dispatcher took it back after a stall: theirs
+                continue
             try:
                 _deliver(row, mailer, cache, links, now)
             except Skip as skipped:  # no longer needed (a deadline met before it went)
                 db.session.rollback()
-                _record(results, row.id, status="skipped", last_error=str(skipped)[:2000],
+                _record(results, row.id, token, status="skipped", last_error=str(skipped)[:2000],
                         attempts=row.attempts + 1)  # fmt: skip
                 run.skipped += 1
             except Exception as error:  # any failure is recorded on the row and retried
                 db.session.rollback()
-                _record_failure(results, row, error, now, run)
+                _record_failure(results, row, token, error, now, run)
             else:
-                _record(results, row.id, status="sent", sent_at=now, attempts=row.attempts + 1)
+                # Not fenced: it went, so it is sent even if another took the row meanwhile.
+                _record(results, row.id, None, status="sent", sent_at=now,
+                        attempts=row.attempts + 1)  # fmt: skip
                 run.sent += 1
     return run
 
@@ -162,10 +183,35 @@ def _results_connection():
                 connection.exec_driver_sql("RESET synchronous_commit")
 
 
-def _record(connection, notification_id: int, **values) -> None:
+def _still_ours(connection, notification_id: int, token: str, moment: datetime) -> bool:
+    """True (and the claim renewed) when this claim still owns the row and it is not yet sent."""
+    owned = connection.execute(
+        update(Notification)
+        .where(
+            Notification.id == notification_id,
+            Notification.status == "sending",
+            Notification.claim_token == token,
+        )
+        .values(claimed_at=moment)
+        .returning(Notification.id)
+    ).first()
+    return owned is not None
+
+
+def _renew_batch(connection, token: str, moment: datetime) -> None:
     connection.execute(
-        update(Notification).where(Notification.id == notification_id).values(**values)
+        update(Notification)
+        .where(Notification.status == "sending", Notification.claim_token == token)
+        .values(claimed_at=moment)
     )
+
+
+def _record(connection, notification_id: int, token: str | None, **values) -> None:
+    """Write a result; with a token, only while that claim still owns the row."""
+    query = update(Notification).where(Notification.id == notification_id)
+    if token is not None:
+        query = query.where(Notification.claim_token == token)
+    connection.execute(query.values(**values))
 
 
 def dispatch_until_empty(batch_size: int = BATCH_SIZE) -> DispatchRun:
@@ -174,7 +220,7 @@ def dispatch_until_empty(batch_size: int = BATCH_SIZE) -> DispatchRun:
         run = dispatch(clock.now(), batch_size)
         if not run.claimed:
             return total
-        for name in ("claimed", "sent", "retried", "failed", "skipped"):
+        for name in ("claimed", "sent", "retried", "failed", "skipped", "taken_back"):
             setattr(total, name, getattr(total, name) + getattr(run, name))
 
 
@@ -247,16 +293,16 @@ def post_webhook(url: str, secret: str, body: bytes, now: datetime) -> None:
 
 
 def _record_failure(
-    connection, row: Row, error: Exception, now: datetime, run: DispatchRun
+    connection, row: Row, token: str, error: Exception, now: datetime, run: DispatchRun
 ) -> None:
     attempts = row.attempts + 1
     message = f"{type(error).__name__}: {error}"[:2000]
     if isinstance(error, (EventGone, SubscriptionError)) or attempts >= MAX_ATTEMPTS:
-        _record(connection, row.id, status="failed", attempts=attempts, last_error=message)
+        _record(connection, row.id, token, status="failed", attempts=attempts, last_error=message)
         run.failed += 1
     else:
         _record(
-            connection, row.id, status="pending", attempts=attempts, last_error=message,
+            connection, row.id, token, status="pending", attempts=attempts, last_error=message,
             next_attempt_at=now + backoff(attempts),
         )  # fmt: skip
         run.retried += 1

@@ -166,3 +166,66 @@ def test_the_admin_sees_failures_with_reasons_and_retries_one(client, service, s
     assert outbox.dispatch().sent == 1
     counts = client.get("/admin/subscriptions").text
     assert "1 confirmed email subscriber" in counts
+
+
+def test_a_dispatcher_that_stalls_past_the_stale_limit_skips_what_another_took_back(
+    service, smtp, app, pinned_now
+):
+    """A claims the batch and sends two messages, then stalls past STALE_CLAIM; B takes the rest
+    back and sends it. A, carrying on, must send none of those again."""
+    add_subscribers(service, 6)
+    publish_p1_update(service)
+    later = pinned_now + outbox.STALE_CLAIM + timedelta(seconds=1)
+    runs = []
+
+    def clock_that_stalls():
+        # B runs the first time A looks at the clock after its second message went out.
+        if len(smtp.messages) >= 2 and not runs:
+            clock.set_source(lambda: later)
+            with app.app_context():  # another dispatcher: its own session and connections
+                runs.append(outbox.dispatch())
+                db.session.remove()
+        return later if runs else pinned_now
+
+    clock.set_source(clock_that_stalls)
+    run_a = outbox.dispatch()
+    clock.set_source(lambda: later)
+    recipients = [m["To"] for m in smtp.messages]
+    assert sorted(recipients) == sorted(f"person{n}@example.com" for n in range(6))
+    assert (run_a.sent, run_a.taken_back, runs[0].sent) == (2, 4, 4)
+    assert statuses() == {"sent": 6}
+
+
+def test_a_live_dispatcher_renews_its_claim_so_a_slow_batch_is_not_taken(
+    service, smtp, app, pinned_now
+):
+    add_subscribers(service, 6)
+    publish_p1_update(service)
+    moments = iter(pinned_now + n * timedelta(seconds=20) for n in range(1000))
+    current = [pinned_now]
+    runs = []
+
+    def slow_clock():  # each look at the clock is 20 s later: six messages take minutes
+        if len(smtp.messages) == 5 and not runs:
+            runs.append(None)  # B reads this clock too
+            with app.app_context():
+                runs[0] = outbox.dispatch()
+                db.session.remove()
+        current[0] = next(moments)
+        return current[0]
+
+    clock.set_source(slow_clock)
+    assert outbox.dispatch().sent == 6
+    assert runs[0].claimed == 0  # every row was still claimed, and renewed
+    assert len(smtp.messages) == 6
+
+
+def test_a_killed_dispatchers_rows_are_sent_by_another_within_about_a_minute(
+    service, smtp, pinned_now
+):
+    add_subscribers(service, 3)
+    publish_p1_update(service)
+    outbox.claim(pinned_now, batch_size=10)  # then the process was killed
+    assert outbox.dispatch(pinned_now + timedelta(seconds=30)).claimed == 0
+    assert outbox.dispatch(pinned_now + timedelta(seconds=61)).sent == 3
+    assert statuses() == {"sent": 3}
