@@ -215,6 +215,7 @@ def run_jobs_command(at: str | None) -> None:
     from datetime import UTC, datetime
 
     from . import clock, jobs
+    from .date_range import YEARS, within
 
     moment = clock.now()
     if at:
@@ -222,6 +223,8 @@ def run_jobs_command(at: str | None) -> None:
             moment = datetime.fromisoformat(at)
         except ValueError:
             raise click.BadParameter(f"{at!r} is not an ISO 8601 time", param_hint="--at") from None
+        if not within(moment):
+            raise click.BadParameter(f"{at!r} is not {YEARS}", param_hint="--at")
         moment = moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment
     with clock.pinned(moment):
         result = jobs.run_all(moment)

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import re
 
-from datetime import UTC
+from datetime import UTC, date
 
 from flask_wtf import FlaskForm
 from wtforms import (
@@ -18,6 +18,8 @@ from wtforms import (
 )
 from wtforms.validators import StopValidation, ValidationError
 
+from .characters import normalise_line_ends, refusal
+from .date_range import YEARS, within
 from .timefmt import local_input_value, site_zone
 
 
@@ -25,8 +27,16 @@ from .timefmt import local_input_value, site_zone
 MONTH_PATTERN = re.compile(r"^[1-9]\d{3}-(0[1-9]|1[0-2])$")
 
 
+def month_within_years(form, field) -> None:
+    """A validator after Regexp(MONTH_PATTERN): the month's year must be one people may type."""
+    if not (field.data and MONTH_PATTERN.match(field.data)):
+        return
+    if not within(date(int(field.data[:4]), 1, 1)):
+        raise ValidationError(f"Enter a month {YEARS}, for example 2026-03.")
+
+
 def _strip(value):
-    return value.strip() if isinstance(value, str) else value
+    return normalise_line_ends(value).strip() if isinstance(value, str) else value
 
 
 class BaseForm(FlaskForm):
@@ -39,12 +49,37 @@ class BaseForm(FlaskForm):
                 unbound_field.kwargs["filters"] = [_strip, *filters]
             return unbound_field.bind(form=form, **options)
 
+    def validate(self, extra_validators=None) -> bool:
+        """The fields' own rules, then control characters refused in every text field, sub-forms
+        and lists included (one character in a title would break every feed)."""
+        valid = super().validate(extra_validators)
+        for field in _leaf_fields(self):
+            if not isinstance(field.data, str):
+                continue
+            field.data = normalise_line_ends(field.data)
+            message = refusal(field.data, str(field.label.text))
+            if message and message not in field.errors:
+                field.errors = [message, *field.errors]
+                valid = False
+        return valid
+
     def add_error(self, field_name: str | None, message: str) -> None:
         """Attach a rule's message to its field, or to the form when it names none."""
         if field_name and field_name in self:
             self[field_name].errors = [*self[field_name].errors, message]
         else:
             self.form_errors.append(message)
+
+
+def _leaf_fields(form):
+    for field in form:
+        if isinstance(field, FormField):
+            yield from _leaf_fields(field.form)
+        elif isinstance(field, FieldList):
+            for entry in field.entries:
+                yield from _leaf_fields(entry.form) if isinstance(entry, FormField) else [entry]
+        else:
+            yield field
 
 
 class SiteDateTimeField(DateTimeLocalField):
@@ -56,6 +91,9 @@ class SiteDateTimeField(DateTimeLocalField):
 
     def process_formdata(self, valuelist):
         super().process_formdata(valuelist)
+        if self.data is not None and not within(self.data):
+            self.data = None  # 9999-12-31T23:59 would overflow in UTC, or in the deadlines after
+            raise ValueError(f"Enter a date and time {YEARS}.")
         if self.data is not None and self.data.tzinfo is None:
             self.data = self.data.replace(tzinfo=site_zone()).astimezone(UTC)
 

@@ -5,9 +5,11 @@ from __future__ import annotations
 from datetime import date
 
 from flask import Flask
+from markupsafe import Markup
 
 from . import clock
 from .catalog.status import ServiceStatus
+from .characters import is_xml_safe, xml_safe
 from .incidents.models import PRIORITY_LABELS
 from .incidents.visibility import is_public
 from .markdown import render_markdown
@@ -18,6 +20,15 @@ def long_date(value: date | str) -> str:
     """E.g. '5 December 2026' (from a date or an ISO date string)."""
     day = date.fromisoformat(value) if isinstance(value, str) else value
     return f"{day.day} {day:%B %Y}"
+
+
+def printable(value):
+    """What every {{ expression }} prints: stored text without the characters HTML (as XML)
+    cannot carry, so an old row with a control character still renders."""
+    if isinstance(value, str) and not is_xml_safe(value):
+        cleaned = xml_safe(value)
+        return Markup(cleaned) if isinstance(value, Markup) else cleaned
+    return value
 
 
 def register_templating(app: Flask) -> None:
@@ -37,6 +48,7 @@ def register_templating(app: Flask) -> None:
         zone_abbreviation=zone_abbreviation,
         now=clock.now,
     )
+    app.jinja_env.finalize = printable
     app.jinja_env.trim_blocks = True
     app.jinja_env.lstrip_blocks = True
 

@@ -23,7 +23,14 @@ from wtforms.validators import (
 )
 
 from ..catalog.models import Service
-from ..forms import MONTH_PATTERN, BaseForm, CheckboxesField, ChoiceField, SiteDateTimeField
+from ..forms import (
+    MONTH_PATTERN,
+    BaseForm,
+    CheckboxesField,
+    ChoiceField,
+    SiteDateTimeField,
+    month_within_years,
+)
 from ..incidents.models import PRIORITY_LABELS, UPDATE_STATUSES, Impact, Source
 from ..internal.models import Triage
 from ..reports.models import ActionStatus, RootCause
@@ -353,6 +360,7 @@ class MonthlyDraftForm(BaseForm):
             Regexp(
                 MONTH_PATTERN, message="Enter the month as year and month, for example 2026-10."
             ),
+            month_within_years,
         ],
     )
 

@@ -7,6 +7,7 @@ from datetime import date
 from flask import abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user
 
+from ..date_range import YEARS, within
 from ..extensions import db
 from ..incidents.models import Incident
 from ..reports import reviews
@@ -105,6 +106,11 @@ def _action_drafts(form: ReviewForm) -> list[ActionDraft]:
                 f"Preventive action {number}: “{raw_due}” is not a date; use YYYY-MM-DD.",
                 f"actions-{number - 1}-due_on",
             ) from None
+        if due_on is not None and not within(due_on):
+            raise ReviewError(
+                f"Preventive action {number}: the due date “{raw_due}” is not {YEARS}.",
+                f"actions-{number - 1}-due_on",
+            )
         drafts.append(ActionDraft(description, owner, due_on, row.status.data))
     return drafts
 

@@ -11,6 +11,7 @@ from .. import clock
 from ..publication import current_version
 from ..catalog.queries import agencies_with_services
 from ..catalog.status import ServiceStatus, worst
+from ..characters import xml_safe_tree
 from ..incidents import queries as incident_queries
 from ..incidents.models import Incident, IncidentUpdate, State
 from ..maintenance import queries as maintenance_queries
@@ -155,7 +156,7 @@ def _maintenance(window: MaintenanceWindow) -> dict:
 
 
 def _respond(payload: dict):
-    response = jsonify({"page": _page(), **payload})
+    response = jsonify(xml_safe_tree({"page": _page(), **payload}))
     response.headers["Access-Control-Allow-Origin"] = "*"
     return response
 

@@ -14,6 +14,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
 from ..catalog.queries import agency_by_slug, service_by_slug
+from ..characters import xml_safe
 from ..extensions import db
 from ..incidents.models import AffectedService, Incident, IncidentUpdate
 from ..incidents.queries import of_agency
@@ -136,7 +137,7 @@ def _tag(kind: str, ident) -> str:
 def _feed(title: str, page_url: str, self_url: str, format: str, entries) -> Response:
     feed = FeedGenerator()
     feed.id(self_url)
-    feed.title(title)
+    feed.title(xml_safe(title))
     feed.subtitle(f"Incidents and updates from {current_app.config['SITE_NAME']}")
     feed.link(href=page_url, rel="alternate")
     feed.link(href=self_url, rel="self")
@@ -148,13 +149,14 @@ def _feed(title: str, page_url: str, self_url: str, format: str, entries) -> Res
         entry = feed.add_entry()
         entry.id(item.tag)
         entry.guid(item.tag, permalink=False)
-        entry.title(item.title)
+        # Stored text may hold characters XML cannot carry (lxml refuses them): left out here.
+        entry.title(xml_safe(item.title))
         entry.link(href=item.link)
         entry.published(item.at)
         entry.updated(item.at)
-        entry.author(name=item.author)
-        entry.content(item.html, type="html")
-        entry.description(item.html)
+        entry.author(name=xml_safe(item.author))
+        entry.content(xml_safe(item.html), type="html")
+        entry.description(xml_safe(item.html))
     body = feed.rss_str(pretty=True) if format == "rss" else feed.atom_str(pretty=True)
     return Response(body, content_type=CONTENT_TYPES[format])
 
@@ -220,9 +222,10 @@ def maintenance_calendar():
         event.add("dtstart", window.starts_at)
         event.add("dtend", window.ends_at)
         cancelled = window.status_enum is WindowStatus.CANCELLED
-        event.add("summary", ("Cancelled: " if cancelled else "") + window.title)
+        event.add("summary", xml_safe(("Cancelled: " if cancelled else "") + window.title))
         services = ", ".join(service.name for service in window.services)
-        event.add("description", f"{window.agency.name}: {services}\n\n{window.description}")
+        description = f"{window.agency.name}: {services}\n\n{window.description}"
+        event.add("description", xml_safe(description))  # RFC 5545 text has no controls either
         event.add("status", "CANCELLED" if cancelled else "CONFIRMED")
         event.add("url", url_for("public.index", _external=True))
         calendar.add_component(event)

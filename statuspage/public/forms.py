@@ -5,7 +5,7 @@ from __future__ import annotations
 from wtforms import BooleanField, Form, SelectField, StringField
 from wtforms.validators import DataRequired, Length, Optional, Regexp, ValidationError
 
-from ..forms import MONTH_PATTERN, BaseForm, CheckboxesField
+from ..forms import MONTH_PATTERN, BaseForm, CheckboxesField, month_within_years
 
 
 class HistoryFilterForm(Form):
@@ -22,6 +22,7 @@ class HistoryFilterForm(Form):
         validators=[
             Optional(),
             Regexp(MONTH_PATTERN, message="Enter a month as year-month, for example 2026-03."),
+            month_within_years,
         ],
     )
 

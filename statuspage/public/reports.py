@@ -11,6 +11,8 @@ from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
 from ..catalog.queries import agency_by_slug
+from ..characters import xml_safe_tree
+from ..date_range import within
 from ..extensions import db
 from ..incidents import queries as incident_queries
 from ..incidents.references import is_reference
@@ -78,6 +80,8 @@ def monthly_report(slug: str, name: str):
         month = date(int(match["year"]), int(match["month"]), 1)
     except ValueError:  # month 13, year 0
         abort(404)
+    if not within(month):  # 9999-12 would overflow the month's end
+        abort(404)
     agency = None
     if slug != SITE_SLUG:
         agency = agency_by_slug(slug) or abort(404)
@@ -87,8 +91,8 @@ def monthly_report(slug: str, name: str):
     figures = report.data
     if match["format"] == "json":
         body = json.dumps(
-            {**figures, "published_at": iso_utc(report.published_at),
-             "commentary": report.commentary},
+            xml_safe_tree({**figures, "published_at": iso_utc(report.published_at),
+                           "commentary": report.commentary}),
             indent=2, sort_keys=True,
         )  # fmt: skip
         return Response(body, content_type="application/json")

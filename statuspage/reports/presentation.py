@@ -11,6 +11,7 @@ from datetime import date
 
 from markupsafe import Markup
 
+from ..characters import xml_safe
 from .charts import bar_chart, column_chart
 
 MISSING = "–"
@@ -373,6 +374,8 @@ def _cell(value) -> str | float | int | bool:
     """None as empty; text that a spreadsheet would run as a formula, quoted."""
     if value is None:
         return ""
+    if isinstance(value, str):
+        value = xml_safe(value)  # stored text may hold control characters: left out
     if isinstance(value, str) and value[:1] in ("=", "+", "-", "@", "\t", "\r"):
         return "'" + value
     return value

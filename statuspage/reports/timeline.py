@@ -13,6 +13,8 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from zoneinfo import ZoneInfo
 
+from ..date_range import YEARS, within
+
 LINE = re.compile(
     r"^(?P<day>\d{4}-\d{2}-\d{2})[ T](?P<time>\d{1,2}:\d{2})"
     r"(?:\s+(?P<zone>[A-Z]{2,5}|[+-]\d{2}))?\s*[-–—:]?\s+(?P<text>\S.*)$"
@@ -68,6 +70,10 @@ def parse_lines(text: str, zone: ZoneInfo) -> list[Entry]:
                 f"Timeline line {number} has a date or time that does not exist: "
                 f"“{match['day']} {match['time']}”."
             ) from None
+        if not within(naive):
+            raise TimelineError(
+                f"Timeline line {number} has a date that is not {YEARS}: “{match['day']}”."
+            )
         text_part = match["text"].strip()
         if len(text_part) > MAX_TEXT:
             raise TimelineError(f"Timeline line {number} is longer than {MAX_TEXT} characters.")
