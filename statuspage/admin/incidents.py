@@ -254,8 +254,7 @@ def _coordinators() -> list[User]:
 def _agency_services(incident: Incident):
     """The services the incident's scope may name: its agency's, and for a shared platform
     incident those of every agency it affects."""
-    agencies = {incident.agency, *(a.service.agency for a in incident.affected)} \
-        if incident.is_shared else {incident.agency}  # fmt: skip
+    agencies = {incident.agency, *(a.service.agency for a in incident.affected)}
     return sorted((s for agency in agencies for s in agency.services),
                   key=lambda s: (s.agency_id != incident.agency_id, s.agency_id,
                                  s.display_order, s.name))  # fmt: skip

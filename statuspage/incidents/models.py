@@ -181,6 +181,11 @@ class Incident(db.Model):
         return self.updates[0] if self.updates else None
 
     @property
+    def agency_ids(self) -> list[int]:
+        """Its agency and every agency whose service it affects (a shared platform incident)."""
+        return sorted({self.agency_id, *(a.service.agency_id for a in self.affected)})
+
+    @property
     def public_updates(self) -> list[IncidentUpdate]:
         """The updates citizens may read, newest first: never one written while it was private."""
         return [u for u in self.updates if u.is_public]

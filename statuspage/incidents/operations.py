@@ -737,8 +737,7 @@ def check_scope(incident: Incident, scope: Scope) -> None:
             "post a resolved update.",
             "services",
         )
-    agencies = {incident.agency_id, *(a.service.agency_id for a in incident.affected)} \
-        if incident.is_shared else {incident.agency_id}  # fmt: skip
+    agencies = incident.agency_ids
     for service, impact in scope.affected.items():
         if service.agency_id not in agencies:
             raise IncidentRuleError(

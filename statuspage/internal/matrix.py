@@ -20,14 +20,11 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import select
-from sqlalchemy.orm import selectinload
-
 from ..extensions import db
 from ..incidents import cadence
 from ..incidents.deadlines import IncidentFacts
-from ..incidents.models import AffectedService, Incident
-from ..incidents.visibility import open_clause
+from ..incidents.models import Incident
+from ..incidents.reminders import open_incidents
 from ..policy import BusinessCalendar, Policy, current_calendar, current_policy
 from ..timefmt import format_absolute
 from . import messages
@@ -112,27 +109,12 @@ def due_notices(
     return found
 
 
-def agency_ids(incident: Incident) -> list[int]:
-    """The incident's agency and every agency whose service it affects (a shared platform)."""
-    return sorted({incident.agency_id, *(a.service.agency_id for a in incident.affected)})
-
-
 def tell_people(now: datetime) -> int:
     """Write the internal messages due for every open incident; returns how many were new."""
     policy, calendar = current_policy(), current_calendar()
     written = 0
-    incidents = db.session.scalars(
-        select(Incident)
-        .where(open_clause())
-        .options(
-            selectinload(Incident.affected).selectinload(AffectedService.service),
-            selectinload(Incident.updates),
-            selectinload(Incident.priority_changes),
-        )
-        .order_by(Incident.id)
-    ).all()
-    for incident in incidents:
-        agencies = agency_ids(incident)
+    for incident in open_incidents():
+        agencies = incident.agency_ids
         for notice in due_notices(cadence.facts_for(incident), now, policy, calendar):
             written += messages.enqueue(
                 holders(Position(notice.position), agencies),

@@ -26,7 +26,6 @@ from ..reports import reviews
 from ..timefmt import format_absolute
 from ..users.models import Role, User
 from . import messages
-from .matrix import agency_ids
 from .models import IncidentNote, IncidentRole, NoteKind, Position, WarRoomRole
 from .recipients import holders
 
@@ -239,7 +238,7 @@ def leadership(incident: Incident, policy: Policy) -> list[messages.Recipient]:
                      policy.notify.rules_for(incident.priority, incident.is_security)]  # fmt: skip
     else:
         positions = list(LEADERSHIP)
-    agencies = agency_ids(incident)
+    agencies = incident.agency_ids
     found: dict[str, messages.Recipient] = {}
     for position in dict.fromkeys(positions):
         for person in holders(Position(position), agencies):

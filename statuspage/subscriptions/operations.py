@@ -198,11 +198,6 @@ def _fan_out(
     db.session.execute(insert(Notification).from_select(columns, webhooks).on_conflict_do_nothing())
 
 
-def _agencies(incident: Incident) -> list[int]:
-    """The incident's agency and every agency whose service it affects (a shared platform)."""
-    return sorted({incident.agency_id, *(a.service.agency_id for a in incident.affected)})
-
-
 def enqueue_update(incident: Incident, update: IncidentUpdate) -> None:
     """Called inside publish_update's transaction: the notifications commit with the update."""
     if not is_public(incident):
@@ -211,7 +206,7 @@ def enqueue_update(incident: Incident, update: IncidentUpdate) -> None:
     _fan_out(
         "incident_update",
         str(update.id),
-        _agencies(incident),
+        incident.agency_ids,
         [a.service_id for a in incident.affected],
         email=rule is not EmailSubscribers.NO,
     )
@@ -223,7 +218,7 @@ def enqueue_report(incident: Incident, revision) -> None:
     _fan_out(
         "report",
         str(revision.id),
-        _agencies(incident),
+        incident.agency_ids,
         [a.service_id for a in incident.affected],
         email=rule is not EmailSubscribers.NO,
     )
