@@ -27,7 +27,6 @@ from ..incidents.models import (
     AffectedService,
     Approval,
     ApprovalStatus,
-    Impact,
     Incident,
     IncidentUpdate,
     UPDATE_STATUSES,
@@ -55,7 +54,7 @@ from ..incidents.visibility import is_public
 from ..policy import IMPACT_CRITERIA, URGENCY_CRITERIA, current_policy, suggest_priority
 from ..reports import reviews
 from ..timefmt import format_absolute, site_zone
-from ..users.models import Membership, Role, User
+from ..users.models import Role, User
 from . import admin
 from .forms import (
     ActionForm,
@@ -69,7 +68,7 @@ from .forms import (
     scope_form,
     with_services,
 )
-from .permissions import agency_ids_for, incident_for, services_for
+from .permissions import agency_ids_for, incident_for, people_with, services_for
 
 RECENT_LIMIT = 25
 # Other areas add what they show on the incident page (war room, triage, internal messages):
@@ -342,22 +341,7 @@ def _explain_update_form(form, incident: Incident) -> None:
 
 
 def _assignable(incident: Incident) -> list[User]:
-    return list(
-        db.session.scalars(
-            select(User)
-            .outerjoin(Membership, Membership.user_id == User.id)
-            .where(
-                User.active.is_(True),
-                (User.is_site_admin.is_(True))
-                | (
-                    (Membership.agency_id == incident.agency_id)
-                    & (Membership.role >= int(Role.COMMUNICATIONS_LEAD))
-                ),
-            )
-            .distinct()
-            .order_by(User.name)
-        )
-    )
+    return people_with(Role.COMMUNICATIONS_LEAD, incident.agency_id)
 
 
 def _render_incident(incident: Incident, *, status=200, **forms):

@@ -9,7 +9,7 @@ from sqlalchemy import select
 from ..catalog.models import Agency, Service
 from ..extensions import db
 from ..incidents.models import Incident
-from ..users.models import Role, User
+from ..users.models import Membership, Role, User
 
 
 def agency_ids_for(user: User, role: Role) -> list[int]:
@@ -32,6 +32,23 @@ def incident_for(ref: str, role: Role) -> Incident:
 def require(role: Role, agency_id: int) -> None:
     if not current_user.can(role, agency_id):
         abort(403)
+
+
+def people_with(role: Role, agency_id: int) -> list[User]:
+    """Active users holding at least ``role`` in the agency, and site administrators."""
+    return list(
+        db.session.scalars(
+            select(User)
+            .outerjoin(Membership, Membership.user_id == User.id)
+            .where(
+                User.active.is_(True),
+                User.is_site_admin.is_(True)
+                | ((Membership.agency_id == agency_id) & (Membership.role >= int(role))),
+            )
+            .distinct()
+            .order_by(User.name, User.id)
+        )
+    )
 
 
 def services_for(user: User, role: Role) -> list[Service]:

@@ -7,7 +7,6 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from flask_login import current_user
-from sqlalchemy import select
 from wtforms import SelectField, StringField, TextAreaField
 from wtforms.validators import Length
 
@@ -17,10 +16,10 @@ from ..incidents.models import Incident
 from ..internal import war_room
 from ..internal.models import NoteKind, WarRoomRole
 from ..policy import current_policy
-from ..users.models import Membership, Role, User
+from ..users.models import Role, User
 from . import admin
 from .incidents import _render_incident, _run, incident_context
-from .permissions import incident_for
+from .permissions import incident_for, people_with
 
 WRITER = Role.COMMUNICATIONS_LEAD
 READER = Role.VIEWER
@@ -109,20 +108,7 @@ class Panel:
 
 def _eligible(incident: Incident) -> list[User]:
     """Everyone who may hold a role: active users with access to the incident's agency."""
-    return list(
-        db.session.scalars(
-            select(User)
-            .outerjoin(Membership, Membership.user_id == User.id)
-            .where(
-                User.active.is_(True),
-                User.is_site_admin.is_(True)
-                | ((Membership.agency_id == incident.agency_id)
-                   & (Membership.role >= int(Role.VIEWER))),
-            )  # fmt: skip
-            .distinct()
-            .order_by(User.name, User.id)
-        )
-    )
+    return people_with(Role.VIEWER, incident.agency_id)
 
 
 def _roles_form(incident: Incident, form: RolesForm | None = None) -> RolesForm:

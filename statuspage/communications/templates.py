@@ -26,7 +26,9 @@ def template_by_key(key: str) -> UpdateTemplate | None:
 def service_names(incident: Incident) -> str:
     """'Tax filing', 'Tax filing and Payments', 'A, B and C'. Templates are written so that the
     sentence works whatever the number ("You cannot use $services", never "$services is")."""
-    services = sorted((a.service for a in incident.affected), key=lambda s: (s.display_order, s.name))
+    services = sorted(
+        (a.service for a in incident.affected), key=lambda s: (s.display_order, s.name)
+    )
     names = [service.name for service in services]
     if len(names) <= 1:
         return "".join(names)

@@ -12,7 +12,7 @@ from .. import audit, clock
 from ..catalog.models import Agency, Service
 from ..extensions import db
 from ..internal import decisions
-from ..policy import Visibility, current_calendar, current_policy
+from ..policy import Visibility, current_policy
 from ..timefmt import format_absolute
 from ..users.models import Role, User
 from .deadlines import Kind, check_security_priority, pending
@@ -792,7 +792,8 @@ def _raise_impacts(incident: Incident, floor: Impact, by: User | None) -> None:
     raised = []
     for row in incident.affected:
         if row.impact_enum.severity < floor.severity:
-            raised.append(f"{row.service.name}: {row.impact_enum.label.lower()} → {floor.label.lower()}")
+            was, now = row.impact_enum.label.lower(), floor.label.lower()
+            raised.append(f"{row.service.name}: {was} → {now}")
             row.impact = floor.value
     if raised:
         audit.record(

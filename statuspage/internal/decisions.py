@@ -47,11 +47,16 @@ def _name(user: User | None, nobody: str) -> str:
     return user.name if user is not None else nobody
 
 
+def _existing(model, key, what: str):
+    """The row a message is about; when it is gone, the message is no longer needed."""
+    row = db.session.get(model, int(str(key).split(":")[0])) if key else None
+    if row is None:
+        raise Skip(f"the {what} no longer exists")
+    return row
+
+
 def _incident(incident_id: int | None) -> Incident:
-    incident = db.session.get(Incident, incident_id) if incident_id else None
-    if incident is None:
-        raise Skip("the incident no longer exists")
-    return incident
+    return _existing(Incident, incident_id, "incident")
 
 
 def _asked(approval: Approval) -> str:
@@ -86,10 +91,7 @@ def approval_decided(approval: Approval) -> int:
 
 
 def _approval(detail: str) -> Approval:
-    approval = db.session.get(Approval, int(detail.split(":")[0]))
-    if approval is None:
-        raise Skip("the request no longer exists")
-    return approval
+    return _existing(Approval, detail, "request")
 
 
 @renderer(APPROVAL_REQUEST)
@@ -213,10 +215,7 @@ def review_approved(report: PostIncidentReport, *, by: User) -> int:
 
 
 def _report(detail: str) -> PostIncidentReport:
-    report = db.session.get(PostIncidentReport, int(detail.split(":")[0]))
-    if report is None:
-        raise Skip("the review no longer exists")
-    return report
+    return _existing(PostIncidentReport, detail, "review")
 
 
 @renderer(REVIEW_REQUEST)
@@ -296,10 +295,7 @@ def monthly_published(report: MonthlyReport, *, by: User) -> int:
 
 
 def _monthly(detail: str) -> MonthlyReport:
-    report = db.session.get(MonthlyReport, int(detail))
-    if report is None:
-        raise Skip("the report no longer exists")
-    return report
+    return _existing(MonthlyReport, detail, "report")
 
 
 @renderer(MONTHLY_REQUEST)

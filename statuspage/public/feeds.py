@@ -124,7 +124,8 @@ def _update_html(update: IncidentUpdate) -> str:
     )
     html += f"<p>Affected: {escape(affected)}</p>"
     if update.expected_resolution_at:
-        html += f"<p>Expected to be fixed by {escape(format_absolute(update.expected_resolution_at))}.</p>"
+        expected = escape(format_absolute(update.expected_resolution_at))
+        html += f"<p>Expected to be fixed by {expected}.</p>"
     return html
 
 

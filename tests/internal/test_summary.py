@@ -40,7 +40,8 @@ def day(app, pinned_now):
     filing = make_service(revenue, "Tax filing", "tax-filing")
     refunds = make_service(revenue, "Refund status", "refund-status")
     permits = make_service(roads, "Road permits", "road-permits")
-    owners = [make_user(revenue, Role.SERVICE_OWNER, email=f"owner{n}@revenue.gov") for n in (1, 2)]
+    for n in (1, 2):
+        make_user(revenue, Role.SERVICE_OWNER, email=f"owner{n}@revenue.gov")
     make_user(revenue, Role.COMMUNICATIONS_LEAD, email="lead@revenue.gov")  # not told
     make_user(roads, Role.SERVICE_OWNER, email="owner@roads.gov")
     contact(revenue, "agency_cio", "cio@revenue.gov")
