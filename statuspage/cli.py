@@ -239,12 +239,21 @@ def run_jobs_command(at: str | None) -> None:
 
 @click.command("dispatch")
 @click.option("--until-empty", is_flag=True, help="Keep sending batches until nothing is due.")
+@click.option(
+    "--forever", is_flag=True, help="Keep sending, looking for new messages every --poll seconds."
+)
+@click.option("--poll", default=2.0, show_default=True, help="Seconds between looks (--forever).")
 @click.option("--batch", default=200, show_default=True, help="Rows claimed per batch.")
 @with_appcontext
-def dispatch_command(until_empty: bool, batch: int) -> None:
+def dispatch_command(until_empty: bool, forever: bool, poll: float, batch: int) -> None:
     """Send what the outbox holds (run several at once on PostgreSQL to share the load)."""
     from .subscriptions import outbox
 
+    if forever:
+        from .dispatcher import run_forever
+
+        run_forever(batch, poll)
+        return
     run = outbox.dispatch_until_empty(batch) if until_empty else outbox.dispatch(batch_size=batch)
     click.echo(
         f"claimed {run.claimed}, sent {run.sent}, retried {run.retried}, failed {run.failed}"

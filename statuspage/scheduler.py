@@ -1,4 +1,8 @@
-"""Wires the jobs in jobs.py to APScheduler; started with the app, off under tests."""
+"""Wires the jobs in jobs.py to APScheduler; started with the app, off under tests.
+
+Any number of processes may run a scheduler; only the one that leads the cluster
+(`cluster.Leadership`) runs the jobs, but for the outbox dispatch, which every process shares.
+"""
 
 from __future__ import annotations
 
@@ -10,6 +14,7 @@ from apscheduler.schedulers.blocking import BlockingScheduler
 from flask import Flask
 
 from . import jobs
+from .cluster import Leadership
 from .extensions import db
 
 log = logging.getLogger(__name__)
@@ -19,11 +24,16 @@ MONTHLY_DRAFT_SECONDS = 3600  # idempotent: the first run of a month drafts, the
 DAILY_SUMMARY_SECONDS = 300  # idempotent: from the hour on, each run finds today's already written
 
 
-def _in_app(app: Flask, job):
+# Shared by every process, not only the leader: claims are fenced (subscriptions/outbox.py).
+EVERY_PROCESS = frozenset({jobs.run_dispatcher})
+
+
+def _in_app(app: Flask, job, leadership: Leadership):
     def run() -> None:
         with app.app_context():
             try:
-                job()
+                if job in EVERY_PROCESS or leadership.held():
+                    job()
             except Exception:  # a failed run is logged and retried at the next interval
                 log.exception("scheduled job %s failed", job.__name__)
                 db.session.rollback()
@@ -34,7 +44,8 @@ def _in_app(app: Flask, job):
     return run
 
 
-def add_jobs(app: Flask, scheduler) -> None:
+def add_jobs(app: Flask, scheduler) -> Leadership:
+    leadership = Leadership(app)
     every = app.config["JOB_INTERVAL_SECONDS"]
     schedule = (  # (job, seconds between runs)
         (jobs.run_deadline_clock, every),
@@ -49,20 +60,24 @@ def add_jobs(app: Flask, scheduler) -> None:
     )
     for job, seconds in schedule:
         scheduler.add_job(
-            _in_app(app, job), "interval", seconds=seconds, id=job.__name__,
+            _in_app(app, job, leadership), "interval", seconds=seconds, id=job.__name__,
             coalesce=True, max_instances=1, replace_existing=True,
         )  # fmt: skip
+    return leadership
 
 
 def start_in_background(app: Flask) -> BackgroundScheduler:
     scheduler = BackgroundScheduler(timezone="UTC", daemon=True)
-    add_jobs(app, scheduler)
+    leadership = add_jobs(app, scheduler)
     scheduler.start()
-    atexit.register(lambda: scheduler.shutdown(wait=False))
+    atexit.register(lambda: (scheduler.shutdown(wait=False), leadership.release()))
     return scheduler
 
 
 def run_in_foreground(app: Flask) -> None:
     scheduler = BlockingScheduler(timezone="UTC")
-    add_jobs(app, scheduler)
-    scheduler.start()
+    leadership = add_jobs(app, scheduler)
+    try:
+        scheduler.start()
+    finally:
+        leadership.release()
