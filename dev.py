@@ -63,17 +63,25 @@ def serve(args: list[str]) -> None:
 
 
 def test(args: list[str]) -> None:
-    ensure_nginx()
+    ensure_system_tools()
     os.execv(str(PYTHON), [str(PYTHON), "-m", "pytest", "-m", "not browser", *args])
 
 
-def ensure_nginx() -> None:
-    """nginx for tests/test_nginx.py (the deploy config, run for real): installed with apt-get when
-    missing and we are root, as CI is; otherwise those tests are skipped and say why."""
-    if shutil.which("nginx") or Path("/usr/sbin/nginx").exists():
-        return
-    if shutil.which("apt-get") is not None and os.geteuid() == 0:
-        apt_install("nginx")
+def ensure_system_tools() -> None:
+    """Debian's nginx and systemd-analyze, for the tests that run the files in deploy/ for real
+    (tests/test_nginx.py, tests/test_deploy.py): installed with apt-get when missing and we are
+    root, as CI is; otherwise the command stops and says what to install."""
+    wanted = {  # Debian package: (command, where it lies when not on PATH)
+        "nginx": ("nginx", "/usr/sbin/nginx"),
+        "systemd": ("systemd-analyze", "/usr/bin/systemd-analyze"),
+    }
+    missing = [
+        package
+        for package, (command, path) in wanted.items()
+        if not shutil.which(command) and not Path(path).exists()
+    ]
+    if missing:
+        apt_install(*missing)
 
 
 def apt_install(*packages: str) -> None:

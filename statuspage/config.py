@@ -114,8 +114,9 @@ def from_environment() -> dict:
         settings["RATELIMIT_STORAGE_URI"] = redis_url
     if port := os.environ.get("MAIL_PORT"):
         settings["MAIL_PORT"] = int(port)
-    if os.environ.get("MAIL_USE_TLS"):
-        settings["MAIL_USE_TLS"] = os.environ["MAIL_USE_TLS"].lower() in ("1", "true", "yes")
+    for name in ("MAIL_USE_TLS", "SCHEDULER_ENABLED"):
+        if os.environ.get(name):
+            settings[name] = os.environ[name].lower() in ("1", "true", "yes", "on")
     if proxies := os.environ.get("PROXY_COUNT"):
         settings["PROXY_COUNT"] = int(proxies)
     if hour := os.environ.get("DAILY_SUMMARY_HOUR"):

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import atexit
 import logging
+import threading
 
 from apscheduler.schedulers.background import BackgroundScheduler
 from apscheduler.schedulers.blocking import BlockingScheduler
@@ -70,7 +71,14 @@ def start_in_background(app: Flask) -> BackgroundScheduler:
     scheduler = BackgroundScheduler(timezone="UTC", daemon=True)
     leadership = add_jobs(app, scheduler)
     scheduler.start()
-    atexit.register(lambda: (scheduler.shutdown(wait=False), leadership.release()))
+
+    def stop() -> None:
+        scheduler.shutdown(wait=False)
+        leadership.release()
+
+    # Stopped before the thread pools are (their own exit hook is registered earlier and runs
+    # later), or each job due during the shutdown logs a traceback for a pool already closed.
+    getattr(threading, "_register_atexit", atexit.register)(stop)
     return scheduler
 
 

@@ -67,12 +67,14 @@ def _request(url: str, *, data: bytes | None = None, headers: dict | None = None
 class Nginx:
     """nginx with deploy/nginx-statuspage.conf, its paths and ports made local."""
 
-    def __init__(self, work: Path, app_port: int, export: Path):
+    def __init__(self, work: Path, app_port: int | list[int], export: Path):
         self.port = _free_port()
         self.url = f"http://127.0.0.1:{self.port}"
+        ports = app_port if isinstance(app_port, list) else [app_port]
+        servers = " ".join(f"server 127.0.0.1:{port};" for port in ports)
         site = (
             (ROOT / "deploy" / "nginx-statuspage.conf").read_text()
-            .replace("server 127.0.0.1:5000;", f"server 127.0.0.1:{app_port};")
+            .replace("server 127.0.0.1:5000;", servers)
             .replace("/var/cache/nginx/statuspage", str(work / "cache"))
             .replace("/srv/statuspage/export", str(export))
             .replace("/srv/statuspage/statuspage/static/", f"{ROOT / 'statuspage' / 'static'}/")
