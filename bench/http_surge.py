@@ -3,10 +3,11 @@
     .venv/bin/python bench/http_surge.py [--seconds 15] [--workers 2] [--threads 8]
 
 Needs Debian's nginx and wrk (apt-get install nginx wrk). Builds a throw-away instance with the demo
-data and an open P1 incident, exports it, starts gunicorn on 127.0.0.1:5101, nginx serving the
-export on :5102 (the ceiling) and nginx with deploy/nginx-statuspage.conf on :5103 (the proxy),
-then runs wrk at 64 and 256 connections on /, /api/v2/summary.json and the incident page, asking
-for gzip as browsers do. Last, it stops the app and checks that the proxy still answers.
+data and an open P1 incident, exports it, starts `statuspage serve` (Granian) on 127.0.0.1:5101,
+nginx serving the export on :5102 (the ceiling) and nginx with deploy/nginx-statuspage.conf on
+:5103 (the proxy), then runs wrk at 64 and 256 connections on /, /?fbclid=<random> (a new query
+on every request), /api/v2/summary.json and the incident page, asking for gzip as browsers do;
+--publish-every publishes an update during the runs. Last, it stops the app and checks that the proxy still answers.
 Prints a Markdown table; bench/README.md quotes the last run.
 """
 
@@ -62,6 +63,15 @@ def main() -> None:
     parser.add_argument("--seconds", type=int, default=15)
     parser.add_argument("--workers", type=int, default=2)
     parser.add_argument("--threads", type=int, default=8)
+    parser.add_argument("--connections", type=int, nargs="+", default=list(CONNECTIONS))
+    parser.add_argument("--servers", nargs="+", default=["app", "static", "proxy"],
+                        choices=["app", "static", "proxy"])  # fmt: skip
+    parser.add_argument("--paths", nargs="+", default=None,
+                        help="Paths to ask for (default: /, /?fbclid=<random>, the summary JSON, "
+                        "the incident page); INCIDENT stands for the open incident's page.")
+    parser.add_argument("--publish-every", type=float, default=0,
+                        help="Publish an update to the open incident every so many seconds "
+                        "during the runs (each one moves the site version).")
     options = parser.parse_args()
     for tool in ("nginx", "wrk"):
         if shutil.which(tool) is None and not Path(f"/usr/sbin/{tool}").exists():
@@ -86,15 +96,26 @@ def main() -> None:
     try:
         wait_for(f"http://127.0.0.1:{APP_PORT}/")
         wait_for(f"http://127.0.0.1:{PROXY_PORT}/")
-        paths = ("/", "/api/v2/summary.json", f"/incidents/{ref}")
+        paths = [
+            path.replace("INCIDENT", f"/incidents/{ref}")
+            for path in options.paths or ("/", FBCLID, "/api/v2/summary.json", "INCIDENT")
+        ]
+        ports = {"app": APP_PORT, "static": STATIC_PORT, "proxy": PROXY_PORT}
+        publisher = Publisher(env, ref, options.publish_every) if options.publish_every else None
         rows = []
-        for path in paths:
-            for connections in CONNECTIONS:
-                for name, port in (("app", APP_PORT), ("static", STATIC_PORT),
-                                   ("proxy", PROXY_PORT)):  # fmt: skip
-                    rows.append((path, connections, name,
-                                 wrk(port, path, connections, options.seconds)))  # fmt: skip
+        try:
+            for path in paths:
+                for connections in options.connections:
+                    for name in options.servers:
+                        rows.append((path, connections, name, wrk(
+                            ports[name], path, connections, options.seconds, work=work
+                        )))  # fmt: skip
+        finally:
+            if publisher:
+                publisher.stop()
         print_table(rows, options)
+        if publisher:
+            print(f"\n{publisher.count} updates published during the runs.")
 
         os.killpg(app.pid, signal.SIGTERM)
         app.wait(timeout=30)
@@ -164,12 +185,70 @@ def wait_for(url: str, timeout: float = 30) -> None:
             time.sleep(0.2)
 
 
-def wrk(port: int, path: str, connections: int, seconds: int, warm_up: bool = True) -> dict:
+# A link shared on social media: a new tracking parameter on every click.
+FBCLID = "/?fbclid=<random>"
+RANDOM_QUERY = """
+request = function()
+  return wrk.format(nil, "/?fbclid=" .. math.random(1, 1000000000) .. "x" .. math.random(1, 1000000000))
+end
+"""
+
+
+class Publisher:
+    """Publishes an update to the open incident every `seconds`, in a process of its own."""
+
+    def __init__(self, env: dict, ref: str, seconds: float):
+        self.process = subprocess.Popen(
+            [BIN / "python", "-c", PUBLISH_EVERY, ref, str(seconds)],
+            env={**env, "SCHEDULER_ENABLED": "no"},
+            stdout=subprocess.PIPE, text=True,
+        )  # fmt: skip
+        self.count = 0
+
+    def stop(self) -> None:
+        self.process.send_signal(signal.SIGINT)
+        output, _ = self.process.communicate(timeout=30)
+        self.count = int(output.strip() or 0)
+
+
+PUBLISH_EVERY = """
+import sys, time
+from datetime import timedelta
+from statuspage import clock, create_app
+from statuspage.extensions import db
+from statuspage.incidents.models import Incident, State
+from statuspage.incidents.operations import publish_update
+ref, seconds = sys.argv[1], float(sys.argv[2])
+app = create_app()
+count = 0
+try:
+    with app.app_context():
+        while True:
+            time.sleep(seconds)
+            incident = db.session.query(Incident).filter_by(ref=ref).one()
+            publish_update(incident, by=None, status=State.IDENTIFIED,
+                body=f"Update {count + 1}: we have found the cause and are fixing it.",
+                next_update_at=clock.now() + timedelta(minutes=30))
+            db.session.remove()
+            count += 1
+except KeyboardInterrupt:
+    pass
+print(count)
+"""
+
+
+def wrk(port: int, path: str, connections: int, seconds: int, warm_up: bool = True,
+        work: Path | None = None) -> dict:  # fmt: skip
     if warm_up:  # fill caches and start connections first; only the second run counts
-        wrk(port, path, connections, 2, warm_up=False)
+        wrk(port, path, connections, 2, warm_up=False, work=work)
+    script = []
+    if path == FBCLID:
+        lua = Path(work or tempfile.gettempdir()) / "random-query.lua"
+        lua.write_text(RANDOM_QUERY)
+        script, path = ["-s", str(lua)], "/"
     output = subprocess.run(
         ["wrk", "-t2", f"-c{connections}", f"-d{seconds}s", "--timeout", "2s", "--latency",
-         "-H", "Accept-Encoding: gzip", f"http://127.0.0.1:{port}{path}"],
+         *script, "-H", "Accept-Encoding: gzip", f"http://127.0.0.1:{port}{path}"],
         capture_output=True, text=True, check=True,
     ).stdout  # fmt: skip
     errors = re.search(
@@ -198,11 +277,15 @@ def print_table(rows, options) -> None:
           "share of static |")  # fmt: skip
     print("| --- | ---: | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: |")
     static = {(p, c): r["rps"] for p, c, n, r in rows if n == "static"}
+    for (path, connections), rps in list(static.items()):  # nginx serves one file either way
+        if path == "/":
+            static.setdefault((FBCLID, connections), rps)
     for path, connections, name, r in rows:
-        share = r["rps"] / static[(path, connections)] * 100
+        ceiling = static.get((path, connections))
+        share = f"{r['rps'] / ceiling * 100:.0f}%" if ceiling else "-"
         print(f"| {path} | {connections} | {name} | {r['rps']:.0f} | {r['p50']:.1f} | "
               f"{r['p99']:.1f} | {r['errors']} | {r['timeouts']} | {r['non2xx']} | "
-              f"{share:.0f}% |")  # fmt: skip
+              f"{share} |")  # fmt: skip
 
 
 if __name__ == "__main__":

@@ -6,7 +6,8 @@ query parameters the page reads, canonical.py), the site's version
 (`publication.py`, moved by every commit that changes what the public sees) and the site-local
 date (the history bars and "recent" lists move on at midnight). A hit costs a dictionary lookup
 and, at most once per PAGE_CACHE_CHECK_SECONDS, one single-row query; it answers 304 to a
-matching If-None-Match or If-Modified-Since.
+matching If-None-Match or If-Modified-Since. After a change, one thread renders a page while the
+others go on answering with the copy they had (`_current`).
 
 Requests that carry the session cookie (people signed in to the admin) skip the cache, so nobody's
 flash message or sign-in state is ever stored and served to someone else.
@@ -37,6 +38,10 @@ from .canonical import canonical_query
 COMPRESSIBLE = ("text/", "application/json", "application/javascript", "application/xml",
                 "application/atom+xml", "application/rss+xml")  # fmt: skip
 MIN_COMPRESS_BYTES = 500
+# Brotli's quality 5 takes 0.6 ms on the 41 KB front page; 11 took 34 ms (on every change, in a
+# request) for 12% fewer bytes (2.2 KB instead of 2.5 KB).
+BROTLI_QUALITY = 5
+RENDER_WAIT_SECONDS = 10
 log = logging.getLogger(__name__)
 # Headers the stored page keeps as they came; the rest are set per answer.
 DROPPED_HEADERS = {"content-length", "content-encoding", "etag", "last-modified", "vary", "date"}
@@ -65,6 +70,7 @@ class PageCache:
         self.zone = ZoneInfo(app.config["SITE_TIMEZONE"])
         self.entries: OrderedDict[str, Entry] = OrderedDict()
         self.lock = threading.Lock()
+        self.rendering: dict[str, threading.Event] = {}  # keys one thread is rendering now
         self._version: Version | None = None
         self._checked = float("-inf")
 
@@ -85,20 +91,52 @@ class PageCache:
             query,
         )
         day = clock.now().astimezone(self.zone).date().isoformat()
-        with self.lock:
-            entry = self.entries.get(key)
-            if entry is not None:
-                self.entries.move_to_end(key)
-        if entry is None or entry.version != version.number or entry.day != day:
-            entry = self._render(environ, query, version, day)
-            if entry is None:  # not a 200 (a 404, say): answer it uncached
-                return self.wsgi_app(environ, start_response)
-            with self.lock:
-                self.entries[key] = entry
-                self.entries.move_to_end(key)
-                while len(self.entries) > self.max_entries:
-                    self.entries.popitem(last=False)
+        entry = self._current(key, environ, query, version, day)
+        if entry is None:  # not a 200 (a 404, say): answer it uncached
+            return self.wsgi_app(environ, start_response)
         return self._answer(entry, environ, start_response)
+
+    def _current(self, key: str, environ, query: str, version: Version, day: str) -> Entry | None:
+        """The page for this version and day, rendered by one thread at a time.
+
+        When the version moves, every thread asking for the page at that moment would otherwise
+        render it at once (on a busy site, each of them, holding the GIL in turn: the tail of the
+        latency). One thread renders; the others answer with the copy they had, a moment old,
+        or, when there is none yet, wait for that one render.
+        """
+        while True:
+            with self.lock:
+                entry = self.entries.get(key)
+                if entry is not None:
+                    self.entries.move_to_end(key)
+                    if entry.version == version.number and entry.day == day:
+                        return entry
+                underway = self.rendering.get(key)
+                if underway is None:
+                    underway = self.rendering[key] = threading.Event()
+                    break
+            if entry is not None:
+                return entry  # the previous version, while another thread renders this one
+            if not underway.wait(RENDER_WAIT_SECONDS):
+                return None  # that render is stuck: this request goes to the app itself
+            with self.lock:
+                entry = self.entries.get(key)
+            if entry is None or entry.version != version.number or entry.day != day:
+                return None  # the page is not one that is kept (a 404, say)
+            return entry
+        try:
+            entry = self._render(environ, query, version, day)
+            if entry is not None:
+                with self.lock:
+                    self.entries[key] = entry
+                    self.entries.move_to_end(key)
+                    while len(self.entries) > self.max_entries:
+                        self.entries.popitem(last=False)
+            return entry
+        finally:
+            with self.lock:
+                del self.rendering[key]
+            underway.set()
 
     def clear(self) -> None:
         with self.lock:
@@ -174,7 +212,7 @@ class PageCache:
         entry.bodies["identity"] = body
         content_type = _header(headers, "content-type")
         if content_type.startswith(COMPRESSIBLE) and len(body) >= MIN_COMPRESS_BYTES:
-            entry.bodies["br"] = brotli.compress(body, quality=11)
+            entry.bodies["br"] = brotli.compress(body, quality=BROTLI_QUALITY)
             entry.bodies["gzip"] = gzip.compress(body, compresslevel=9, mtime=0)
         return entry
 

@@ -2,11 +2,13 @@
 
 import gzip
 import json
+import threading
+import time
 from datetime import timedelta
 
 import brotli
 import pytest
-from flask import template_rendered
+from flask import before_render_template, template_rendered
 from flask_migrate import upgrade
 
 from statuspage import clock
@@ -186,3 +188,71 @@ def test_the_cache_answers_in_an_encoding_the_client_accepts(
 def test_odd_requests_get_sensible_answers(client, catalog, method, path, headers):
     response = client.open(path, method=method, headers=headers)
     assert response.status_code in (200, 204, 304, 404), response.status_code
+
+
+class SlowRender:
+    """Holds each render of the front page until released, counting them."""
+
+    def __init__(self, app):
+        self.started, self.release, self.count = threading.Event(), threading.Event(), 0
+        before_render_template.connect(self._hold, app)
+
+    def _hold(self, sender, template, context, **extra):
+        if template.name == "public/index.html":
+            self.count += 1
+            self.started.set()
+            assert self.release.wait(10)
+
+
+@pytest.fixture
+def slow_render(app):
+    slow = SlowRender(app)
+    yield slow
+    slow.release.set()
+    before_render_template.disconnect(slow._hold, app)
+
+
+def _get_in_thread(app, path: str) -> tuple[threading.Thread, dict]:
+    answer = {}
+
+    def get():
+        answer["text"] = app.test_client().get(path).text
+
+    thread = threading.Thread(target=get)
+    thread.start()
+    return thread, answer
+
+
+def test_after_a_change_one_request_renders_and_the_others_get_the_copy_they_had(
+    app, client, catalog, slow_render
+):
+    slow_render.release.set()
+    assert "Online filing unavailable" not in client.get("/").text
+    make_incident([Service.query.one()], priority=1)  # the version moves
+    slow_render.release.clear()
+    slow_render.started.clear()
+    renderer, fresh = _get_in_thread(app, "/")
+    assert slow_render.started.wait(10)
+    # While that one renders, another visitor is answered at once with the page of a moment ago.
+    assert "Online filing unavailable" not in client.get("/").text
+    slow_render.release.set()
+    renderer.join(10)
+    assert "Online filing unavailable" in fresh["text"]
+    assert "Online filing unavailable" in client.get("/").text
+    assert slow_render.count == 2  # the first page, then the changed one: never two at once
+
+
+def test_a_page_never_rendered_is_rendered_once_for_everyone_asking_at_once(
+    app, catalog, slow_render
+):
+    first, first_answer = _get_in_thread(app, "/")
+    assert slow_render.started.wait(10)
+    others = [_get_in_thread(app, "/") for _ in range(3)]
+    time.sleep(0.2)  # they are waiting for the render under way, not rendering themselves
+    assert slow_render.count == 1
+    slow_render.release.set()
+    for thread, _ in [(first, first_answer), *others]:
+        thread.join(10)
+    texts = {first_answer["text"], *(answer["text"] for _, answer in others)}
+    assert len(texts) == 1 and "Current status of government services" in texts.pop()
+    assert slow_render.count == 1
