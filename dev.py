@@ -58,7 +58,7 @@ def ensure_environment() -> None:
 
 def serve(args: list[str]) -> None:
     statuspage = BIN / "statuspage"
-    run(statuspage, "setup")
+    run(statuspage, "setup", "--demo")
     os.execv(str(statuspage), [str(statuspage), "serve", *args])
 
 

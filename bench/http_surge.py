@@ -80,7 +80,8 @@ def main() -> None:
     work = Path(tempfile.mkdtemp(prefix="statuspage-surge-"))
     work.chmod(0o755)  # nginx's workers run as another user
     env = {**os.environ, "STATUSPAGE_INSTANCE_PATH": str(work / "instance")}
-    subprocess.run([BIN / "statuspage", "setup"], env=env, check=True, capture_output=True)
+    subprocess.run([BIN / "statuspage", "setup", "--demo"], env=env, check=True,
+                   capture_output=True)  # fmt: skip
     ref = subprocess.run(
         [BIN / "python", "-c", OPEN_P1], env=env, check=True, capture_output=True, text=True
     ).stdout.strip()

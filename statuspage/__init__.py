@@ -60,12 +60,14 @@ def create_app(test_config: dict | None = None, *, for_cli: bool = False) -> Fla
         app.config.update(test_config)
 
     if not app.config.get("SECRET_KEY"):
+        message = (
+            f"No secret key: run `statuspage setup` to create {instance / SECRET_KEY_FILE}, "
+            "or set SECRET_KEY in the environment (the same on every machine)."
+        )
         if not for_cli:
-            raise MissingSecretKey(
-                f"No secret key: run `statuspage setup` to create {instance / SECRET_KEY_FILE}, "
-                "or set SECRET_KEY in the environment."
-            )
+            raise MissingSecretKey(message)
         app.config["SECRET_KEY"] = secrets.token_hex(32)  # the CLI serves no sessions
+        app.extensions["made_up_secret_key"] = MissingSecretKey(message)
 
     # A bad policy override, zone or holiday country stops start-up with a message.
     app.extensions["policy"] = load_policy(instance)

@@ -4,12 +4,14 @@ from __future__ import annotations
 
 import os
 import secrets
+import socket
 import sys
 from pathlib import Path
 
 import click
 from flask import Flask, current_app
-from flask.cli import FlaskGroup, with_appcontext
+from flask.cli import ScriptInfo, with_appcontext
+from flask_migrate.cli import db as db_command
 from flask_migrate import upgrade
 from sqlalchemy import select
 
@@ -26,17 +28,60 @@ def _cli_app() -> Flask:
     return create_app(for_cli=True)
 
 
-@click.group(cls=FlaskGroup, create_app=_cli_app, add_version_option=False)
+class Commands(click.Group):
+    """`statuspage …`: the project's commands only (and `db` for migrations), listed without
+    building the app; a start-up mistake ends in the operator's message, not a traceback."""
+
+    def make_context(self, info_name, args, parent=None, **extra):
+        extra.setdefault("obj", ScriptInfo(create_app=_cli_app, set_debug_flag=False))
+        return super().make_context(info_name, args, parent=parent, **extra)
+
+    def invoke(self, ctx: click.Context):
+        try:
+            return super().invoke(ctx)
+        except (click.ClickException, click.exceptions.Exit, click.Abort):
+            raise
+        except Exception as error:
+            from .startup import explain
+
+            message = explain(error, _database_url(ctx))
+            if message is None:
+                raise
+            raise click.ClickException(message) from None
+
+
+def _database_url(ctx: click.Context) -> str | None:
+    app = getattr(ctx.obj, "_loaded_app", None)
+    if app is not None:
+        return app.config["SQLALCHEMY_DATABASE_URI"]
+    return os.environ.get("DATABASE_URL")
+
+
+@click.group(cls=Commands)
 def main() -> None:
     """Manage the status page."""
 
 
+def _require_secret_key() -> None:
+    """Commands that sign links or serve sessions refuse the key the CLI makes up for itself."""
+    if made_up := current_app.extensions.get("made_up_secret_key"):
+        raise click.ClickException(str(made_up))
+
+
+def _require_free_port(host: str, port: int) -> None:
+    with socket.socket() as probe:
+        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            probe.bind((host, port))
+        except OSError as error:
+            raise click.ClickException(
+                f"Cannot listen on {host}:{port} ({error.strerror}): another server (perhaps "
+                "another `statuspage serve`) is using it. Stop it or choose another --port."
+            ) from None
+
+
 def register_commands(app: Flask) -> None:
-    for command in (
-        setup_command, create_user_command, load_demo_command, serve_command, run_jobs_command,
-        worker_command, dispatch_command, export_static_command, add_dependency_command,
-        add_contact_command,
-    ):  # fmt: skip
+    for command in COMMANDS:
         app.cli.add_command(command)
 
 
@@ -54,9 +99,14 @@ def ensure_secret_key(instance: Path) -> bool:
 
 
 @click.command("setup")
-@click.option("--demo/--no-demo", default=True, help="Load demo data into an empty database.")
+@click.option(
+    "--demo/--no-demo",
+    default=None,
+    help="Load made-up demo data into an empty database, or never. Without either: asked at a "
+    "terminal, loaded otherwise.",
+)
 @with_appcontext
-def setup_command(demo: bool) -> None:
+def setup_command(demo: bool | None) -> None:
     """Create the instance folder and secret key, migrate the database, load demo data."""
     from .demo import database_is_empty, load_demo_data
 
@@ -66,6 +116,12 @@ def setup_command(demo: bool) -> None:
     upgrade(directory=current_app.extensions["migrate"].directory)
     click.echo("The database is up to date.")
     logins_file = instance / DEMO_LOGINS_FILE
+    if demo is None and database_is_empty():
+        demo = not sys.stdin.isatty() or click.confirm(
+            "The database is empty. Load the demo data (made-up agencies, services, incidents and "
+            "logins; answer no for a real site)?",
+            default=False,
+        )
     if demo and database_is_empty():
         click.echo("Loading demo data…")
         logins = load_demo_data()
@@ -188,10 +244,12 @@ def serve_command(host: str, port: int, workers: int, threads: int, access_log: 
     """Run the production server (Granian, a WSGI server with its HTTP in Rust)."""
     from .schema import SchemaNotCurrent, check_schema_current
 
+    _require_secret_key()
     try:
         check_schema_current()
     except SchemaNotCurrent as error:
         raise click.ClickException(str(error)) from None
+    _require_free_port(host, port)
     click.echo(f"Serving on http://{host}:{port}  (Ctrl+C to stop)", err=True)
     sys.stdout.flush()
     args = [
@@ -217,6 +275,7 @@ def run_jobs_command(at: str | None) -> None:
     from . import clock, jobs
     from .date_range import YEARS, within
 
+    _require_secret_key()
     moment = clock.now()
     if at:
         try:
@@ -249,6 +308,7 @@ def dispatch_command(until_empty: bool, forever: bool, poll: float, batch: int) 
     """Send what the outbox holds (run several at once on PostgreSQL to share the load)."""
     from .subscriptions import outbox
 
+    _require_secret_key()
     if forever:
         from .dispatcher import run_forever
 
@@ -280,10 +340,20 @@ def export_static_command(directory: Path) -> None:
 @click.command("worker")
 @with_appcontext
 def worker_command() -> None:
-    """Run the scheduled jobs in the foreground (set SCHEDULER_ENABLED=False in the web app)."""
+    """Run the scheduled jobs in the foreground (one process in the cluster runs them at a time)."""
     from .scheduler import run_in_foreground
 
+    _require_secret_key()
     run_in_foreground(current_app._get_current_object())
+
+
+COMMANDS = (
+    setup_command, create_user_command, load_demo_command, serve_command, run_jobs_command,
+    worker_command, dispatch_command, export_static_command, add_dependency_command,
+    add_contact_command,
+)  # fmt: skip
+for _command in (*COMMANDS, db_command):
+    main.add_command(_command)
 
 
 if __name__ == "__main__":

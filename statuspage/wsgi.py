@@ -2,12 +2,15 @@
 
 Refuses an unmigrated database."""
 
+import os
 import sys
 
-from . import MissingSecretKey, create_app
-from .schema import SchemaNotCurrent
+from . import create_app
+from .startup import explain
 
 try:
     app = create_app()
-except (MissingSecretKey, SchemaNotCurrent) as error:
-    sys.exit(f"statuspage cannot start: {error}")
+except Exception as error:
+    if (message := explain(error, os.environ.get("DATABASE_URL"))) is None:
+        raise
+    sys.exit(f"statuspage cannot start: {message}")
