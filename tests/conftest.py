@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import os
+import tempfile
 import uuid
 from datetime import UTC, datetime
+from pathlib import Path
 
 import pytest
 from flask.testing import FlaskClient
@@ -158,3 +160,12 @@ def smtp(_smtp_controller):
     sink.refuse_with = None
     sink.port = _smtp_controller.port
     return sink
+
+
+@pytest.fixture
+def work():
+    """A folder nginx's workers can read whoever they run as (pytest's tmp_path is 0700)."""
+    with tempfile.TemporaryDirectory(prefix="statuspage-nginx-") as folder:
+        path = Path(folder)
+        path.chmod(0o755)
+        yield path

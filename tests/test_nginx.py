@@ -8,7 +8,6 @@ from __future__ import annotations
 import shutil
 import socket
 import subprocess
-import tempfile
 import threading
 import time
 import urllib.error
@@ -118,15 +117,6 @@ class Nginx:
         self.process.terminate()
         self.process.wait(timeout=10)
         self.process.stderr.close()
-
-
-@pytest.fixture
-def work():
-    """A folder nginx's workers can read whoever they run as (pytest's tmp_path is 0700)."""
-    with tempfile.TemporaryDirectory(prefix="statuspage-nginx-") as folder:
-        path = Path(folder)
-        path.chmod(0o755)
-        yield path
 
 
 @pytest.fixture

@@ -35,7 +35,7 @@ from statuspage.incidents.operations import publish_update
 from statuspage.subscriptions.models import Subscriber, SubscriberScope
 from tests.conftest import make_app
 from tests.factories import make_incident
-from tests.test_nginx import Nginx, _free_port, work  # noqa: F401 (a fixture)
+from tests.test_nginx import Nginx, _free_port
 
 POSTGRES = "postgresql://postgres@127.0.0.1:5432/postgres"
 SUBSCRIBERS = 40
