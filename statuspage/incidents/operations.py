@@ -8,7 +8,7 @@ from datetime import datetime, timedelta
 
 from sqlalchemy import select, text, update
 
-from .. import audit, clock
+from .. import audit, clock, duties
 from ..catalog.models import Agency, Service
 from ..extensions import db
 from ..internal import decisions
@@ -566,6 +566,9 @@ def decide_approval(approval: Approval, *, approve: bool, by: User, note: str = 
     role = required_approver(approval)
     if role is not None and not by.can(role, approval.incident.agency_id):
         raise IncidentRuleError(f"Only a {role.label.lower()} can decide this request.")
+    if refused := duties.refusal(by, [approval.requested_by_id], role, did="ask for it",
+                                 decide="decide this request"):  # fmt: skip
+        raise IncidentRuleError(refused)
     if not approve and not (note or "").strip():
         raise IncidentRuleError("Say why you are refusing the request.", "note")
     lock(approval.incident)

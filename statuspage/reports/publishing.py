@@ -9,7 +9,7 @@ from datetime import date, datetime
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
-from .. import audit, clock
+from .. import audit, clock, duties
 from ..catalog.models import Agency
 from ..extensions import db
 from ..internal import decisions
@@ -114,6 +114,13 @@ def publish(report: MonthlyReport, commentary: str, *, by: User,
     db.session.refresh(report, with_for_update=True)
     if report.is_published:
         raise _already_published(report)
+    drafted_by = duties.audited_actors(
+        ("monthly_report_drafted",), mentioning=f'"month": "{report.month:%Y-%m}"',
+        agency_id=report.agency_id,
+    )  # fmt: skip
+    if refused := duties.refusal(by, drafted_by, PUBLISHER, did="draft this report",
+                                 decide="publish it"):  # fmt: skip
+        raise MonthlyReportError(refused)
     _, end = monthly.month_window(report.month, site_zone())
     if now < end:
         raise MonthlyReportError(

@@ -14,7 +14,7 @@ import nh3
 from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
-from .. import audit, clock
+from .. import audit, clock, duties
 from ..extensions import db
 from ..incidents import cadence
 from ..incidents.deadlines import Kind, ReviewNeed, report_due, review_need
@@ -330,9 +330,23 @@ def ready_for_approval(report: PostIncidentReport) -> bool:
     return True
 
 
+def authors(report: PostIncidentReport) -> set[int]:
+    """Everyone who started the review or saved its text (they may not approve or publish it)."""
+    return duties.audited_actors(
+        ("review_started", "review_saved"), incident_id=report.incident_id
+    ) | {report.updated_by_id}
+
+
+def _check_not_author(report: PostIncidentReport, by: User, decide: str) -> None:
+    if refused := duties.refusal(by, authors(report), APPROVER, did="write this report",
+                                 decide=decide):  # fmt: skip
+        raise ReviewError(refused)
+
+
 def approve(report: PostIncidentReport, *, by: User) -> None:
     if report.status != ReviewStatus.DRAFT.value:
         raise ReviewError(f"Only a draft waits for approval; this report is {report.status}.")
+    _check_not_author(report, by, "approve it")
     _check_complete(report, "approved")
     report.status = ReviewStatus.APPROVED.value
     report.approved_at = clock.now()
@@ -392,6 +406,7 @@ def publish(report: PostIncidentReport, *, by: User) -> ReportRevision:
     incident = report.incident
     if report.status != ReviewStatus.APPROVED.value:
         raise ReviewError("The service owner must approve the report before it is published.")
+    _check_not_author(report, by, "publish it")
     if incident.resolved_at is None or incident.state not in (State.RESOLVED, State.CLOSED):
         raise ReviewError("Publish the report once the incident is resolved.")
     _check_complete(report, "published")
