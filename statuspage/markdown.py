@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from functools import lru_cache
+
 import markdown as markdown_lib
 import nh3
 from markupsafe import Markup
@@ -31,6 +33,19 @@ ALLOWED_URL_SCHEMES = {"http", "https", "mailto", "tel"}
 
 def render_markdown(text: str) -> Markup:
     """Markdown to sanitised HTML, safe to place in any page or email."""
+    if type(text) is str:  # not a subclass such as Markup, whose methods behave differently
+        return _remembered(text)
+    return _render(text)
+
+
+@lru_cache(maxsize=256)
+def _remembered(text: str) -> Markup:
+    """The same, remembered per text (the result depends on nothing else): every render of the
+    front page shows the latest update of each open incident, 0.4 ms each on a small server."""
+    return _render(text)
+
+
+def _render(text: str) -> Markup:
     html = markdown_lib.markdown(text or "", extensions=["sane_lists"], output_format="html")
     clean = nh3.clean(
         html,

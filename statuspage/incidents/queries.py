@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from sqlalchemy import Select, func, or_, select
-from sqlalchemy.orm import selectinload
+from sqlalchemy.orm import joinedload, selectinload
 
 from .. import clock
 from ..catalog.models import Service
@@ -30,9 +30,9 @@ def of_agency(agency_id: int):
 
 def _with_details(query: Select) -> Select:
     return query.options(
-        selectinload(Incident.affected).selectinload(AffectedService.service),
+        selectinload(Incident.affected).joinedload(AffectedService.service),
         selectinload(Incident.updates),
-        selectinload(Incident.agency),
+        joinedload(Incident.agency),
         selectinload(Incident.priority_changes),
     )
 
@@ -46,7 +46,27 @@ def service_statuses() -> dict[int, ServiceStatus]:
         .where(public_clause(), open_clause())
     )
     statuses = statuses_from_impacts((service_id, Impact(impact)) for service_id, impact in rows)
-    for service_id in under_maintenance(clock.now()):
+    return _with_maintenance(statuses, under_maintenance(clock.now()))
+
+
+def statuses_of(open_incidents, running_windows) -> dict[int, ServiceStatus]:
+    """What `service_statuses` returns, from the open public incidents (with their services) and
+    the running maintenance windows a page has already loaded: no more queries."""
+    statuses = statuses_from_impacts(
+        (item.service_id, item.impact_enum)
+        for incident in open_incidents
+        for item in incident.affected
+    )
+    return _with_maintenance(
+        statuses, {service.id for window in running_windows for service in window.services}
+    )
+
+
+def _with_maintenance(
+    statuses: dict[int, ServiceStatus], maintained: set[int]
+) -> dict[int, ServiceStatus]:
+    """Services in a running window are under maintenance, unless an outage outranks it."""
+    for service_id in maintained:
         statuses[service_id] = worst(
             (statuses.get(service_id, ServiceStatus.OPERATIONAL), ServiceStatus.UNDER_MAINTENANCE)
         )

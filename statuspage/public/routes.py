@@ -25,26 +25,27 @@ from .reports import published_revisions
 
 @public.get("/")
 def index():
+    now = clock.now()
     agencies = agencies_with_services()
-    statuses = incident_queries.service_statuses()
+    incidents = incident_queries.open_public_incidents()
+    running, upcoming = maintenance_queries.running_and_upcoming_windows(now)
+    statuses = incident_queries.statuses_of(incidents, running)
     all_statuses = [
         statuses.get(service.id, ServiceStatus.OPERATIONAL)
         for agency in agencies
         for service in agency.services
     ]
-    histories = daily_history(
-        [s.id for a in agencies for s in a.services], clock.now(), site_zone()
-    )
+    histories = daily_history([s.id for a in agencies for s in a.services], now, site_zone())
     return render_template(
         "public/index.html",
         agencies=agencies,
         histories=histories,
         statuses=statuses,
         banner=overall_banner(all_statuses),
-        incidents=(incidents := incident_queries.open_public_incidents()),
-        timings=public_timings(incidents),
-        active_maintenance=maintenance_queries.active_windows(clock.now()),
-        upcoming_maintenance=maintenance_queries.upcoming_windows(clock.now()),
+        incidents=incidents,
+        timings=public_timings(incidents, now),
+        active_maintenance=running,
+        upcoming_maintenance=upcoming,
     )
 
 
