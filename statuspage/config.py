@@ -30,9 +30,22 @@ class Config:
     # A lead may take a while to write an update during an incident; keep the form valid.
     WTF_CSRF_TIME_LIMIT = 12 * 3600
 
+    # A signed-in session ends after this long without a request (and after
+    # PERMANENT_SESSION_LIFETIME in any case); sessions are kept on the server (users/session.py).
+    SESSION_IDLE_MINUTES = 30
+
+    # Failed sign-ins within the window: per account from one address, per address on any
+    # account, and a high per-account ceiling from which addresses the account signed in from
+    # lately are exempt (users/operations.py, README "Signing in").
     LOGIN_THROTTLE_WINDOW = timedelta(minutes=15)
-    LOGIN_MAX_FAILURES_PER_ACCOUNT = 5
+    LOGIN_MAX_FAILURES_PER_ACCOUNT_AND_ADDRESS = 5
     LOGIN_MAX_FAILURES_PER_ADDRESS = 20
+    LOGIN_MAX_FAILURES_PER_ACCOUNT = 100
+    # One-time links to choose a password, and the limits on asking for a reset link.
+    INVITATION_VALID_FOR = timedelta(hours=72)
+    PASSWORD_RESET_VALID_FOR = timedelta(hours=1)
+    PASSWORD_RESET_LIMIT_PER_CLIENT = "10 per hour"
+    PASSWORD_RESET_LIMIT_PER_ADDRESS = "3 per hour"
 
     # Where links in emails and the public pages' canonical links point.
     SITE_URL = "http://127.0.0.1:5000"

@@ -25,7 +25,7 @@ PRIVATE_TABLES = frozenset({
     "site_state", "audit_log", "users", "memberships", "login_failures", "update_templates",
     "jargon_terms", "approvals", "missed_deadlines", "reminders", "subscribers",
     "subscriber_scopes", "webhooks", "notifications", "contacts", "incident_roles",
-    "incident_notes",
+    "incident_notes", "user_sessions",
 })  # fmt: skip
 
 _CHANGED = "statuspage.public_changed"

@@ -6,7 +6,10 @@ from flask_login import current_user
 admin = Blueprint("admin", __name__)
 
 # Endpoints a stranger may reach: signing in is the way through the guard.
-OPEN_ENDPOINTS = {"admin.login"}
+OPEN_ENDPOINTS = {
+    "admin.login", "admin.forgot_password", "admin.password_reset_sent",
+    "admin.reset_password_page", "admin.accept_invitation_page",
+}  # fmt: skip
 
 
 @admin.before_request
@@ -26,3 +29,4 @@ from . import audit, auth, communications, delivery, incidents, monthly, reviews
 from . import internal  # noqa: E402,F401
 from . import war_room  # noqa: E402,F401
 from . import triage  # noqa: E402,F401
+from . import users  # noqa: E402,F401

@@ -39,7 +39,6 @@ def staff_message(notification_id: int, address: str, key: str) -> Message:
     """The email for one internal outbox row (raises messages.Skip when no longer needed)."""
     rendered = messages.render(key)
     base = current_app.config["SITE_URL"].rstrip("/")
-    ack = base + url_for("public.acknowledge_message", token=token_for(notification_id))
     text = rendered.text
     subject = rendered.subject
     if rendered.incident_id:
@@ -49,7 +48,9 @@ def staff_message(notification_id: int, address: str, key: str) -> Message:
             text += "\n\n" + "\n".join(clock_lines(incident)) + f"\n\nOpen the incident: {link}"
             if incident.is_exercise and not subject.startswith("[EXERCISE]"):
                 subject = "[EXERCISE] " + subject
-    text += f"\n\nI have seen this: {ack}\n"
+    if rendered.acknowledge:
+        ack = base + url_for("public.acknowledge_message", token=token_for(notification_id))
+        text += f"\n\nI have seen this: {ack}\n"
     html = "".join(f"<p>{escape(paragraph)}</p>" for paragraph in text.split("\n\n"))
     html = html.replace("\n", "<br>")
     return Message(to=(address,), subject=subject, text=text, html=html)

@@ -38,6 +38,7 @@ class InternalMessage:
     subject: str
     text: str  # plain text; the HTML part is made from it
     incident_id: int | None = None
+    acknowledge: bool = True  # an "I have seen this" link (not in account emails)
 
 
 # kind -> function(detail: str, incident_id: int | None) -> InternalMessage (may raise Skip)
@@ -119,6 +120,7 @@ def _load_renderers() -> None:
     for module in pkgutil.iter_modules(internal.__path__):
         importlib.import_module(f"{internal.__name__}.{module.name}")
     importlib.import_module("statuspage.incidents.reminders")
+    importlib.import_module("statuspage.users.emails")
     _loaded.append(True)
 
 

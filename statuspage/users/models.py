@@ -1,4 +1,4 @@
-"""Users, their per-agency roles and the record of failed sign-ins."""
+"""Users, their per-agency roles, their signed-in sessions and the record of failed sign-ins."""
 
 from __future__ import annotations
 
@@ -6,7 +6,7 @@ import enum
 from datetime import datetime
 
 from flask_login import UserMixin
-from sqlalchemy import Boolean, ForeignKey, String, UniqueConstraint
+from sqlalchemy import Boolean, ForeignKey, Index, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from .. import clock
@@ -48,6 +48,9 @@ class User(UserMixin, db.Model):
     is_site_admin: Mapped[bool] = mapped_column(Boolean, default=False)
     active: Mapped[bool] = mapped_column(Boolean, default=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=clock.now)
+    # The latest invitation sent (the account has no password until it is accepted).
+    invited_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    last_sign_in_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
     memberships: Mapped[list[Membership]] = relationship(
         back_populates="user", cascade="all, delete-orphan"
@@ -56,6 +59,18 @@ class User(UserMixin, db.Model):
     @property
     def is_active(self) -> bool:  # Flask-Login reads this
         return self.active
+
+    @property
+    def has_password(self) -> bool:
+        """False while an invitation waits to be accepted (the hash is an unusable marker)."""
+        return self.password_hash.startswith("$")
+
+    @property
+    def manages_users(self) -> bool:
+        """Site admins manage every user; a service owner the users of their agencies."""
+        return self.is_site_admin or any(
+            m.role >= Role.SERVICE_OWNER for m in self.memberships
+        )
 
     def role_in(self, agency_id: int) -> Role | None:
         """The user's role in an agency, or None; site admins act as service owners everywhere."""
@@ -86,11 +101,42 @@ class Membership(db.Model):
     user: Mapped[User] = relationship(back_populates="memberships")
     agency = relationship("Agency")
 
+    @property
+    def role_label(self) -> str:
+        return Role(self.role).label
+
+    @property
+    def role_key(self) -> str:
+        return Role(self.role).key
+
+
+class UserSession(db.Model):
+    """One signed-in session. The cookie holds a random token, this row its SHA-256: a session
+    ends on the server (sign out, password change, deactivation, idle, sign out everywhere), and a
+    copied cookie is worth nothing after that."""
+
+    __tablename__ = "user_sessions"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    last_seen_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    ended_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # signed_out, everywhere, idle, expired, password, deactivated, or what end_sessions was told
+    end_reason: Mapped[str] = mapped_column(String(20), default="")
+    address: Mapped[str] = mapped_column(String(64))
+    user_agent: Mapped[str] = mapped_column(String(200), default="")
+
+    user: Mapped[User] = relationship()
+
 
 class LoginFailure(db.Model):
-    """One failed sign-in; counted per account and per client address to throttle guessing."""
+    """One failed sign-in; counted per account and address, per address, and per account (a high
+    ceiling) to slow guessing without letting a stranger lock the real person out."""
 
     __tablename__ = "login_failures"
+    __table_args__ = (Index("ix_login_failures_email_address", "email", "address"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
     email: Mapped[str] = mapped_column(String(254), index=True)

@@ -17,8 +17,12 @@ def hash_password(password: str) -> str:
 
 
 def verify_password(password_hash: str | None, password: str) -> bool:
+    """Whether the password matches. An unknown account (None) or one without a password yet
+    (an invitation not accepted: no argon2 hash) is verified against a dummy hash, so every
+    answer takes the same time."""
+    usable = password_hash is not None and password_hash.startswith("$argon2")
     try:
-        return _hasher.verify(password_hash or _DUMMY_HASH, password) and password_hash is not None
+        return _hasher.verify(password_hash if usable else _DUMMY_HASH, password) and usable
     except (VerificationError, InvalidHashError):
         return False
 

@@ -6,7 +6,10 @@ from statuspage.users.models import Role
 from tests.factories import login, make_agency, make_incident, make_service, make_user
 
 # Endpoints a stranger may use: the way in.
-OPEN_TO_STRANGERS = {"admin.login"}
+OPEN_TO_STRANGERS = {
+    "admin.login", "admin.forgot_password", "admin.password_reset_sent",
+    "admin.reset_password_page", "admin.accept_invitation_page",
+}  # fmt: skip
 
 
 def admin_routes(app):
@@ -34,7 +37,8 @@ def build_path(rule, ref):
     """A URL for the rule with a value for each argument (the other agency's incident)."""
     samples = {"ref": ref, "key": "p1_initial", "term_id": 1, "approval_id": 1,
                "decision": "approve", "notification_id": 1, "webhook_id": 1,
-               "window_id": 1, "report_id": 1}  # fmt: skip
+               "window_id": 1, "report_id": 1, "agency_id": 1,
+               "user_id": 1, "token": "x"}  # fmt: skip
     return rule.build({name: samples[name] for name in rule.arguments})[1]
 
 

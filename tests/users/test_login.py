@@ -42,13 +42,33 @@ def test_a_wrong_password_says_so_without_saying_which_part_was_wrong(client, le
         assert "wrong password" not in response.text
 
 
-def test_failures_are_throttled_per_account(client, lead):
-    for n in range(5):
-        attempt(client, "lead@example.gov", "guess", address=f"198.51.100.{n}")
-    response = attempt(client, "lead@example.gov", PASSWORD, address="198.51.100.99")
+def test_five_wrong_passwords_from_another_address_do_not_stop_the_real_person(client, lead):
+    for _ in range(5):
+        attempt(client, "lead@example.gov", "guess", address="198.51.100.66")
+    assert attempt(client, "lead@example.gov", "guess", address="198.51.100.66").status_code == 429
+    response = attempt(client, "lead@example.gov", PASSWORD, address="203.0.113.5")
+    assert response.status_code == 302 and response.headers["Location"] == "/admin/"
+    assert client.get("/admin/").status_code == 200
+
+
+def test_failures_are_throttled_per_account_and_address_with_the_wait_in_minutes(
+    client, lead, pinned_now
+):
+    from datetime import timedelta
+
+    from statuspage import clock
+
+    for minute in range(5):
+        with clock.pinned(pinned_now + timedelta(minutes=minute)):
+            attempt(client, "lead@example.gov", "guess")
+    with clock.pinned(pinned_now + timedelta(minutes=4, seconds=30)):
+        response = attempt(client, "lead@example.gov", PASSWORD)
     assert response.status_code == 429
-    assert "Too many failed attempts" in response.text
+    # The first failure leaves the 15-minute window at 15:00, ten and a half minutes from now.
+    assert "Too many failed attempts to sign in from here. Try again in 11 minutes" in response.text
     assert client.get("/admin/").status_code == 302  # still signed out
+    with clock.pinned(pinned_now + timedelta(minutes=15)):
+        assert attempt(client, "lead@example.gov", PASSWORD).status_code == 302
 
 
 def test_failures_are_throttled_per_address(client, lead):
@@ -56,6 +76,21 @@ def test_failures_are_throttled_per_address(client, lead):
         attempt(client, f"someone{n}@example.gov", "guess", address="192.0.2.7")
     assert attempt(client, "lead@example.gov", PASSWORD, address="192.0.2.7").status_code == 429
     assert attempt(client, "lead@example.gov", PASSWORD, address="192.0.2.8").status_code == 302
+
+
+@pytest.mark.parametrize("app_config", [{"LOGIN_MAX_FAILURES_PER_ACCOUNT": 12}])
+def test_a_ceiling_bounds_guessing_one_account_from_many_addresses(client, lead):
+    """A crowd of addresses, a few guesses each, hits the account's ceiling; the addresses the
+    person has signed in from lately still get through."""
+    assert attempt(client, "lead@example.gov", PASSWORD, address="203.0.113.5").status_code == 302
+    client.post("/admin/logout")
+    for n in range(12):
+        attempt(client, "lead@example.gov", "guess", address=f"198.51.100.{n}")
+    # A new address (a stranger, or a guess that happens to be right) is held back...
+    response = attempt(client, "lead@example.gov", PASSWORD, address="198.51.100.200")
+    assert response.status_code == 429 and "Try again in 15 minutes" in response.text
+    # ...the person's usual address is not.
+    assert attempt(client, "lead@example.gov", PASSWORD, address="203.0.113.5").status_code == 302
 
 
 def test_throttling_ends_after_the_window(client, lead, pinned_now):
@@ -67,13 +102,30 @@ def test_throttling_ends_after_the_window(client, lead, pinned_now):
         attempt(client, "lead@example.gov", "guess")
     with clock.pinned(pinned_now + timedelta(minutes=16)):
         assert attempt(client, "lead@example.gov", PASSWORD).status_code == 302
-    # A success forgets the account's failures.
+    # A success forgets the account's failures from that address.
     assert (
         db.session.scalars(
             select(LoginFailure).where(LoginFailure.email == "lead@example.gov")
         ).all()
         == []
     )
+
+
+def test_a_success_does_not_forget_a_strangers_failures_elsewhere(client, lead):
+    for _ in range(3):
+        attempt(client, "lead@example.gov", "guess", address="198.51.100.66")
+    assert attempt(client, "lead@example.gov", PASSWORD).status_code == 302
+    addresses = db.session.scalars(select(LoginFailure.address)).all()
+    assert addresses == ["198.51.100.66"] * 3
+
+
+def test_an_invited_account_without_a_password_cannot_sign_in(client, lead):
+    from statuspage.users.operations import invite_user
+
+    admin = make_user(site_admin=True)
+    invite_user(admin, name="New Lead", email="new@example.gov", site_admin=True)
+    for password in ("", "!invited", "guess"):
+        assert attempt(client, "new@example.gov", password or "x").status_code == 401
 
 
 @pytest.mark.parametrize(
