@@ -20,6 +20,9 @@ from statuspage.reports.models import MonthlyReport, ReportRevision
 from statuspage.subscriptions.models import Subscriber
 from statuspage.subscriptions.operations import Choice, request_subscription
 from statuspage.subscriptions.tokens import confirm_token, manage_token
+from statuspage.users import tokens as account_tokens
+from statuspage.users.models import Role, User
+from statuspage.users.operations import invite_user
 from tests.browser.conftest import screenshot
 
 pytestmark = pytest.mark.browser
@@ -32,6 +35,12 @@ NOT_PAGES = {
     "public.maintenance_calendar", "public.embed_script", "admin.logout",
 }  # fmt: skip
 ADMIN_USER = "admin@example.gov"
+# Which sample token a page with a <token> in its URL takes (a subscriber's manage link otherwise).
+TOKEN_KINDS = {
+    "public.confirm_subscription": "confirm",
+    "admin.accept_invitation_page": "invitation",
+    "admin.reset_password_page": "reset",
+}
 # Pages about an incident's review: shown for an incident that has a published one.
 REVIEWED_PAGES = {"public.incident_report", "admin.review"}
 
@@ -58,7 +67,25 @@ def samples(live_server):
         draft_id = db.session.scalars(
             select(MonthlyReport.id).where(MonthlyReport.status == "draft")
         ).first()
+        admin = db.session.scalars(select(User).where(User.email == ADMIN_USER)).one()
+        lead = db.session.scalars(
+            select(User).where(User.is_site_admin.is_(False)).order_by(User.id)
+        ).first()
+        invited = invite_user(
+            admin, name="Ina Vited", email="invited@example.gov",
+            agency=lead.memberships[0].agency, role=Role(lead.memberships[0].role),
+        )  # fmt: skip
+        invitation = account_tokens.token_for(
+            account_tokens.INVITATION, account_tokens.link_data(account_tokens.INVITATION, invited)
+        )
+        reset = account_tokens.token_for(
+            account_tokens.PASSWORD_RESET,
+            account_tokens.link_data(account_tokens.PASSWORD_RESET, lead),
+        )
         values = {
+            "user_id": lead.id,
+            "invitation_token": invitation,
+            "reset_token": reset,
             "ref": open_ref,
             "reviewed_ref": reviewed_ref,
             "name": f"{published.month:%Y-%m}",
@@ -85,7 +112,7 @@ def page_paths(app, samples) -> list[str]:
             if name == "ref" and rule.endpoint in REVIEWED_PAGES:
                 values[name] = samples["reviewed_ref"]
             elif name == "token":
-                kind = "confirm" if rule.endpoint == "public.confirm_subscription" else "manage"
+                kind = TOKEN_KINDS.get(rule.endpoint, "manage")
                 values[name] = samples[f"{kind}_token"]
             else:
                 assert name in samples, f"no sample value for <{name}> in {rule.rule}"
@@ -183,6 +210,29 @@ def test_every_admin_page_passes_axe(axe_page, live_server, samples):
     axe_page.get_by_role("button", name="Add to the log").click()
     assert axe_page.locator(".war-room .error-summary").is_visible()
     check(axe_page, "working log with errors")
+    # Accounts: the forms with their errors showing.
+    axe_page.goto(base + "/admin/users/invite")
+    axe_page.get_by_role("button", name="Send the invitation").click()
+    assert axe_page.locator(".error-summary").is_visible()
+    check(axe_page, "invite form with errors")
+    axe_page.goto(base + f"/admin/users/{samples['user_id']}")
+    axe_page.get_by_role("button", name="Give the role").click()
+    check(axe_page, "a user's page, the role form with errors")
+    axe_page.goto(base + "/admin/account")
+    axe_page.get_by_role("button", name="Change my password").click()
+    assert axe_page.locator(".error-summary").is_visible()
+    check(axe_page, "change password with errors")
+    axe_page.goto(base + f"/admin/invitation/{samples['invitation_token']}")
+    axe_page.get_by_label("Password", exact=True).fill("short")
+    axe_page.get_by_role("button", name="Set my password").click()
+    assert axe_page.locator(".error-summary").is_visible()
+    check(axe_page, "choose a password with errors")
+    axe_page.goto(base + "/admin/forgot-password")
+    axe_page.get_by_role("button", name="Email me a link").click()
+    assert axe_page.locator(".error-summary").is_visible()
+    check(axe_page, "forgot password with errors")
+    axe_page.goto(base + "/admin/invitation/not-a-real-link")
+    check(axe_page, "a refused link")
 
 
 def test_pages_read_fully_with_javascript_off(browser, live_server, samples):
