@@ -250,3 +250,5 @@ def test_killing_the_leading_app_server_mid_surge_costs_nobody_an_error(
     finally:
         for node in nodes:
             node.stop()
+        with app.app_context():
+            db.engine.dispose()
