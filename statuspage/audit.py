@@ -34,8 +34,32 @@ class AuditEntry(db.Model):
     @property
     def detail_items(self) -> list[tuple[str, str]]:
         return [
-            (key.replace("_", " "), str(value)) for key, value in json.loads(self.details).items()
+            (key.replace("_", " "), str(value))
+            for key, value in json.loads(self.details).items()
+            if key != "changes"
         ]
+
+    @property
+    def change_items(self) -> list[tuple[str, str, str]]:
+        """(field, before, after) for each field an edit changed (see ``changes``)."""
+        found = json.loads(self.details).get("changes") or {}
+        return [(key.replace("_", " "), _shown(before), _shown(after))
+                for key, (before, after) in found.items()]  # fmt: skip
+
+
+def _shown(value) -> str:
+    if value is None or value == "":
+        return "(none)"
+    if isinstance(value, list):
+        return ", ".join(str(item) for item in value) or "(none)"
+    return str(value)
+
+
+def changes(before: dict, after: dict) -> dict[str, list]:
+    """The fields whose value an edit changed, each as [before, after], for an entry's
+    ``changes`` detail (shown as "field: before → after")."""
+    return {key: [before.get(key), value] for key, value in after.items()
+            if before.get(key) != value}  # fmt: skip
 
 
 class AuditLogIsAppendOnly(RuntimeError):

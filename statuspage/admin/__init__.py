@@ -30,3 +30,4 @@ from . import internal  # noqa: E402,F401
 from . import war_room  # noqa: E402,F401
 from . import triage  # noqa: E402,F401
 from . import users  # noqa: E402,F401
+from . import catalog, policy  # noqa: E402,F401

@@ -18,7 +18,7 @@ class DependencyError(ValueError):
     """A dependency the catalog refuses, with the reason."""
 
 
-def _edges() -> dict[int, set[int]]:
+def dependency_edges() -> dict[int, set[int]]:
     """service id -> the ids of the services it depends on."""
     edges: dict[int, set[int]] = {}
     for service_id, depends_on_id in db.session.execute(
@@ -28,7 +28,7 @@ def _edges() -> dict[int, set[int]]:
     return edges
 
 
-def _reaches(edges: dict[int, set[int]], start: int, goal: int) -> bool:
+def reaches(edges: dict[int, set[int]], start: int, goal: int) -> bool:
     seen, stack = set(), [start]
     while stack:
         node = stack.pop()
@@ -44,10 +44,10 @@ def add_dependency(service: Service, platform: Service, *, by: User | None = Non
     """``service`` relies on ``platform``."""
     if service.id == platform.id:
         raise DependencyError(f"{service.name} cannot depend on itself.")
-    edges = _edges()
+    edges = dependency_edges()
     if platform.id in edges.get(service.id, set()):
         raise DependencyError(f"{service.name} already depends on {platform.name}.")
-    if _reaches(edges, platform.id, service.id):
+    if reaches(edges, platform.id, service.id):
         raise DependencyError(
             f"{platform.name} already depends on {service.name} (directly or through other "
             "services): a service cannot depend on itself in a circle."
@@ -60,7 +60,7 @@ def add_dependency(service: Service, platform: Service, *, by: User | None = Non
 
 def dependents(platform_ids: Iterable[int]) -> list[Service]:
     """Every service that relies on these platforms, directly or through other services."""
-    edges = _edges()
+    edges = dependency_edges()
     reverse: dict[int, set[int]] = {}
     for service_id, platforms in edges.items():
         for platform_id in platforms:

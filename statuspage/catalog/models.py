@@ -43,6 +43,9 @@ class Service(db.Model):
     # The share of each month without a major outage the agency promises, in percent; None: the
     # tier's default.
     availability_target: Mapped[float | None] = mapped_column(Float)
+    # A heading the admin lists the service under (e.g. "Payments"); empty: none. The public
+    # pages list services by agency only, as the product describes them.
+    group_name: Mapped[str] = mapped_column(String(100), default="", server_default="")
 
     agency: Mapped[Agency] = relationship(back_populates="services")
 

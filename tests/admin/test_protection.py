@@ -37,7 +37,7 @@ def build_path(rule, ref):
     """A URL for the rule with a value for each argument (the other agency's incident)."""
     samples = {"ref": ref, "key": "p1_initial", "term_id": 1, "approval_id": 1,
                "decision": "approve", "notification_id": 1, "webhook_id": 1,
-               "window_id": 1, "report_id": 1, "agency_id": 1,
+               "window_id": 1, "report_id": 1, "agency_id": 1, "service_id": 1,
                "user_id": 1, "token": "x"}  # fmt: skip
     return rule.build({name: samples[name] for name in rule.arguments})[1]
 
