@@ -6,9 +6,14 @@ from flask import abort, flash, redirect, render_template, url_for
 from flask_login import current_user
 from sqlalchemy import select
 
-from .. import clock
 from ..communications.models import JargonTerm
-from ..communications.templates import TEMPLATE_FIELDS, all_templates, jargon_list, template_by_key
+from ..communications.operations import (
+    CommunicationsError,
+    add_jargon,
+    remove_jargon,
+    save_template,
+)
+from ..communications.templates import TEMPLATE_FIELDS, all_templates, template_by_key
 from ..extensions import db
 from . import admin
 from .forms import ActionForm, JargonForm, TemplateForm
@@ -31,14 +36,9 @@ def edit_template(key: str):
     template = template_by_key(key) or abort(404)
     form = TemplateForm(obj=template)
     if form.validate_on_submit():
-        template.name = form.name.data
-        template.status = form.status.data
-        for name in TEMPLATE_FIELDS:
-            setattr(template, name, form[name].data or "")
-        template.updated_at = clock.now()
-        template.updated_by_id = current_user.id
-        db.session.commit()
-        flash(f"Template “{template.name}” saved.", "success")
+        values = {name: form[name].data for name in ("name", "status", *TEMPLATE_FIELDS)}
+        changed = save_template(template, values, by=current_user)
+        flash(f"Template “{template.name}” saved." if changed else "Nothing changed.", "success")
         return redirect(url_for("admin.templates"))
     status = 400 if form.is_submitted() else 200
     return render_template("admin/template_edit.html", form=form, template=template), status
@@ -49,13 +49,12 @@ def jargon():
     require_site_admin()
     form = JargonForm()
     if form.validate_on_submit():
-        term = form.term.data.lower()
-        if term in jargon_list():
-            form.term.errors = [f"“{term}” is already on the list."]
+        try:
+            term = add_jargon(form.term.data, form.plainer.data, by=current_user)
+        except CommunicationsError as error:
+            form.add_error(error.field, error.message)
         else:
-            db.session.add(JargonTerm(term=term, plainer=form.plainer.data))
-            db.session.commit()
-            flash(f"“{term}” added.", "success")
+            flash(f"“{term.term}” added.", "success")
             return redirect(url_for("admin.jargon"))
     terms = db.session.scalars(select(JargonTerm).order_by(JargonTerm.term)).all()
     status = 400 if form.is_submitted() else 200
@@ -69,7 +68,6 @@ def delete_jargon(term_id: int):
     require_site_admin()
     term = db.session.get(JargonTerm, term_id) or abort(404)
     if ActionForm().validate_on_submit():
-        db.session.delete(term)
-        db.session.commit()
+        remove_jargon(term, by=current_user)
         flash(f"“{term.term}” removed.", "success")
     return redirect(url_for("admin.jargon"))

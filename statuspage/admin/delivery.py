@@ -14,7 +14,12 @@ from ..incidents.models import Incident
 from ..maintenance.models import MaintenanceWindow
 from ..maintenance.operations import MaintenanceError, cancel_window, save_window
 from ..subscriptions.models import Notification, Subscriber, Webhook
-from ..subscriptions.operations import SubscriptionError, add_webhook, subscriber_counts
+from ..subscriptions.operations import (
+    SubscriptionError,
+    add_webhook,
+    set_webhook_active,
+    subscriber_counts,
+)
 from ..subscriptions.outbox import retry
 from ..users.models import Role
 from . import admin
@@ -97,7 +102,10 @@ def webhooks():
     if form.validate_on_submit():
         try:
             webhook = add_webhook(
-                form.name.data, form.url.data, int(form.agency.data) if form.agency.data else None
+                form.name.data,
+                form.url.data,
+                int(form.agency.data) if form.agency.data else None,
+                by=current_user,
             )
         except SubscriptionError as error:
             form.add_error(error.field, error.message)
@@ -116,8 +124,7 @@ def toggle_webhook(webhook_id: int):
     require_site_admin()
     webhook = db.session.get(Webhook, webhook_id) or abort(404)
     if ActionForm().validate_on_submit():
-        webhook.active = not webhook.active
-        db.session.commit()
+        set_webhook_active(webhook, not webhook.active, by=current_user)
         flash(f"Webhook “{webhook.name}” {'on' if webhook.active else 'off'}.", "success")
     return redirect(url_for("admin.webhooks"))
 

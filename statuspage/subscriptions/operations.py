@@ -14,7 +14,7 @@ from flask import current_app
 from sqlalchemy import String, cast, delete, literal, or_, select
 from sqlalchemy.dialects import postgresql, sqlite
 
-from .. import clock
+from .. import audit, clock
 from ..catalog.models import Service
 from ..extensions import db
 from ..incidents.models import Incident, IncidentUpdate
@@ -261,7 +261,8 @@ def check_webhook_url(url: str) -> str:
     return url
 
 
-def add_webhook(name: str, url: str, agency_id: int | None) -> Webhook:
+def add_webhook(name: str, url: str, agency_id: int | None, *, by=None) -> Webhook:
+    """A partner's endpoint, audited (never with its secret)."""
     if not (name or "").strip():
         raise SubscriptionError("Enter a name.", "name")
     webhook = Webhook(
@@ -273,8 +274,26 @@ def add_webhook(name: str, url: str, agency_id: int | None) -> Webhook:
         created_at=clock.now(),
     )
     db.session.add(webhook)
+    db.session.flush()
+    audit.record("webhook_added", actor=by, agency_id=agency_id, webhook=webhook.id,
+                 name=webhook.name, url=webhook.url)  # fmt: skip
     db.session.commit()
     return webhook
+
+
+def set_webhook_active(webhook: Webhook, active: bool, *, by=None) -> None:
+    """Turn a webhook on or off, audited; nothing is recorded when it already is."""
+    if webhook.active == active:
+        return
+    audit.record("webhook_changed", actor=by, agency_id=webhook.agency_id, webhook=webhook.id,
+                 name=webhook.name,
+                 changes={"state": [_on_off(webhook.active), _on_off(active)]})  # fmt: skip
+    webhook.active = active
+    db.session.commit()
+
+
+def _on_off(active: bool) -> str:
+    return "on" if active else "off"
 
 
 def subscriber_counts() -> dict[int, int]:
