@@ -13,6 +13,7 @@ from pathlib import Path
 import pytest
 from sqlalchemy import select
 
+from statuspage.catalog.models import Agency, Service
 from statuspage.extensions import db
 from statuspage.incidents.models import Incident, State
 from statuspage.maintenance.models import MaintenanceWindow
@@ -93,6 +94,8 @@ def samples(live_server):
             "slug": "revenue",
             "key": "p1_initial",
             "window_id": db.session.scalars(select(MaintenanceWindow.id)).first(),
+            "agency_id": db.session.scalars(select(Agency.id).order_by(Agency.id)).first(),
+            "service_id": db.session.scalars(select(Service.id).order_by(Service.id)).first(),
             "confirm_token": confirm_token(subscriber.id, subscriber.email),
             "manage_token": manage_token(subscriber.id, subscriber.email),
         }
@@ -205,6 +208,15 @@ def test_every_admin_page_passes_axe(axe_page, live_server, samples):
     axe_page.get_by_label("Month").fill("last month")
     axe_page.get_by_role("button", name="Prepare the draft").click()
     check(axe_page, "monthly draft form with errors")
+    axe_page.goto(base + "/admin/services/new")
+    axe_page.get_by_label("Availability target (%)").fill("lots")
+    axe_page.get_by_role("button", name="Add service").click()
+    assert axe_page.locator(".error-summary").is_visible()
+    check(axe_page, "new service form with errors")
+    axe_page.goto(base + "/admin/agencies/new")
+    axe_page.get_by_role("button", name="Add agency").click()
+    assert axe_page.locator(".error-summary").is_visible()
+    check(axe_page, "new agency form with errors")
     axe_page.goto(base + f"/admin/incidents/{samples['ref']}")
     axe_page.get_by_label("Decision", exact=True).check()
     axe_page.get_by_role("button", name="Add to the log").click()
@@ -282,6 +294,27 @@ def test_text_at_200_percent_loses_nothing(browser, live_server, samples):
             assert clipped == [], (path, width, clipped)
         screenshot(page, f"zoom-{width}-{font_scale}x")
         context.close()
+
+
+def test_every_admin_page_fits_a_390_px_width(browser, live_server, samples):
+    """On a phone, no admin page scrolls sideways: a wide table reflows (each row a block, each
+    cell with its column's name) or scrolls inside its own region."""
+    context = browser.new_context(viewport={"width": 390, "height": 844})
+    page = context.new_page()
+    sign_in(page, live_server)
+    base = live_server["url"]
+    paths = [p for p in page_paths(live_server["app"], samples) if p.startswith("/admin")]
+    assert {"/admin/", "/admin/agencies", "/admin/services", "/admin/policy"} <= set(paths)
+    too_wide = {}
+    for path in paths:
+        page.goto(base + path)
+        width = page.evaluate("document.documentElement.scrollWidth")
+        if width > 390:
+            too_wide[path] = width
+    page.goto(base + "/admin/")
+    screenshot(page, "admin-dashboard-390")
+    context.close()
+    assert too_wide == {}, f"wider than 390 px: {too_wide}"
 
 
 def test_front_page_weight_on_a_first_visit(browser, live_server):
