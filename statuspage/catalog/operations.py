@@ -4,9 +4,11 @@ before and after. The admin screens call these; nothing else writes the catalog.
 from __future__ import annotations
 
 import re
+from contextlib import contextmanager
 from dataclasses import asdict, dataclass, field
 
 from sqlalchemy import exists, func, select
+from sqlalchemy.exc import IntegrityError
 
 from .. import audit
 from ..extensions import db
@@ -63,10 +65,11 @@ class ServiceDetails:
 def create_agency(details: AgencyDetails, *, by: User | None) -> Agency:
     _check_agency(details, None)
     agency = Agency(**asdict(details))
-    db.session.add(agency)
-    db.session.flush()
-    audit.record("agency_created", actor=by, agency_id=agency.id, **asdict(details))
-    db.session.commit()
+    with _slug_taken(f"Another agency has the address /agencies/{details.slug}."):
+        db.session.add(agency)
+        db.session.flush()
+        audit.record("agency_created", actor=by, agency_id=agency.id, **asdict(details))
+        db.session.commit()
     return agency
 
 
@@ -81,7 +84,8 @@ def update_agency(agency: Agency, details: AgencyDetails, *, by: User | None) ->
         setattr(agency, name, value)
     audit.record("agency_changed", actor=by, agency_id=agency.id, agency=before["slug"],
                  changes=changed)  # fmt: skip
-    db.session.commit()
+    with _slug_taken(f"Another agency has the address /agencies/{details.slug}."):
+        db.session.commit()
     return changed
 
 
@@ -138,12 +142,13 @@ def create_service(agency: Agency, details: ServiceDetails, *, by: User | None) 
     _check_service(details, None)
     values = _service_values_from(details)
     service = Service(agency_id=agency.id, **values)
-    db.session.add(service)
-    db.session.flush()
-    _set_dependencies(service, details.depends_on)
-    audit.record("service_created", actor=by, agency_id=agency.id, agency=agency.slug,
-                 **values, depends_on=_slugs(details.depends_on))  # fmt: skip
-    db.session.commit()
+    with _slug_taken(f"Another service has the address /services/{details.slug}."):
+        db.session.add(service)
+        db.session.flush()
+        _set_dependencies(service, details.depends_on)
+        audit.record("service_created", actor=by, agency_id=agency.id, agency=agency.slug,
+                     **values, depends_on=_slugs(details.depends_on))  # fmt: skip
+        db.session.commit()
     return service
 
 
@@ -162,7 +167,8 @@ def update_service(service: Service, details: ServiceDetails, *, by: User | None
         _set_dependencies(service, details.depends_on)
     audit.record("service_changed", actor=by, agency_id=service.agency_id,
                  service=before["slug"], changes=changed)  # fmt: skip
-    db.session.commit()
+    with _slug_taken(f"Another service has the address /services/{details.slug}."):
+        db.session.commit()
     return changed
 
 
@@ -252,6 +258,17 @@ def _set_dependencies(service: Service, platforms: list[Service]) -> None:
 
 
 # --- shared checks -----------------------------------------------------------------------------
+
+
+@contextmanager
+def _slug_taken(message: str):
+    """Two people saving the same new slug at once: the database's unique key refuses the second,
+    who is told as if the check above had seen it."""
+    try:
+        yield
+    except IntegrityError:
+        db.session.rollback()
+        raise CatalogError(message, "slug") from None
 
 
 def _check_text(value: str, field_name: str, missing: str) -> None:

@@ -226,3 +226,15 @@ def test_a_service_owner_is_recorded_as_the_actor(app):
     owner = make_user(agency, Role.SERVICE_OWNER)
     create_service(agency, service_details(), by=owner)
     assert entries("service_created")[0].actor_id == owner.id
+
+
+def test_a_slug_taken_at_the_same_moment_is_refused_by_the_database(admin, monkeypatch):
+    """Two admins saving one new slug at once both pass the check; the unique key stops one."""
+    from statuspage.catalog import operations
+
+    make_agency("Health", "health")
+    monkeypatch.setattr(operations, "_check_agency", lambda details, agency: None)
+    with pytest.raises(CatalogError, match="/agencies/health") as refused:
+        create_agency(AgencyDetails("Health again", "health"), by=admin)
+    assert refused.value.field == "slug"
+    assert entries("agency_created") == []
