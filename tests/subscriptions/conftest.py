@@ -8,6 +8,8 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
 
+from tests.conftest import SmtpSink
+
 
 class WebhookReceiver:
     """An HTTP server on 127.0.0.1 that checks each POST's signature against ``secret``."""
@@ -54,6 +56,42 @@ def webhook_receiver():
     yield receiver
     server.shutdown()
     server.server_close()
+
+
+class PipeliningSink(SmtpSink):
+    """The SMTP sink, offering PIPELINING (RFC 2920), refusing the addresses in ``refuse``."""
+
+    def __init__(self):
+        super().__init__()
+        self.refuse: dict[str, str] = {}  # address -> answer to its message's content
+
+    async def handle_EHLO(self, server, session, envelope, hostname, responses):
+        session.host_name = hostname
+        return [*responses[:-1], "250-PIPELINING", responses[-1]]
+
+    async def handle_DATA(self, server, session, envelope):
+        for address in envelope.rcpt_tos:
+            if address in self.refuse:
+                return self.refuse[address]
+        return await super().handle_DATA(server, session, envelope)
+
+
+@pytest.fixture
+def pipelining_smtp(app):
+    """A second SMTP sink, which offers PIPELINING; the app is pointed at it."""
+    import socket
+
+    from aiosmtpd.controller import Controller
+
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    sink = PipeliningSink()
+    controller = Controller(sink, hostname="127.0.0.1", port=port)
+    controller.start()
+    sink.port = app.config["MAIL_PORT"] = port
+    yield sink
+    controller.stop()
 
 
 @pytest.fixture

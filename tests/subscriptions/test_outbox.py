@@ -168,26 +168,32 @@ def test_the_admin_sees_failures_with_reasons_and_retries_one(client, service, s
     assert "1 confirmed email subscriber" in counts
 
 
-def test_a_dispatcher_that_stalls_past_the_stale_limit_skips_what_another_took_back(
-    service, smtp, app, pinned_now
-):
-    """A claims the batch and sends two messages, then stalls past STALE_CLAIM; B takes the rest
-    back and sends it. A, carrying on, must send none of those again."""
-    add_subscribers(service, 6)
-    publish_p1_update(service)
-    later = pinned_now + outbox.STALE_CLAIM + timedelta(seconds=1)
-    runs = []
+def stall_after(messages: int, smtp, app, moment, later, runs: list):
+    """A clock that, the first time it is read after ``messages`` went out, stalls past
+    STALE_CLAIM: another dispatcher (B) runs at ``later`` meanwhile; its run lands in ``runs``."""
 
     def clock_that_stalls():
-        # B runs the first time A looks at the clock after its second message went out.
-        if len(smtp.messages) >= 2 and not runs:
+        if len(smtp.messages) >= messages and not runs:
             clock.set_source(lambda: later)
             with app.app_context():  # another dispatcher: its own session and connections
                 runs.append(outbox.dispatch())
                 db.session.remove()
-        return later if runs else pinned_now
+        return later if runs else moment
 
-    clock.set_source(clock_that_stalls)
+    return clock_that_stalls
+
+
+def test_a_dispatcher_that_stalls_past_the_stale_limit_skips_what_another_took_back(
+    service, smtp, app, pinned_now, monkeypatch
+):
+    """A claims the batch and sends two messages (a chunk, recorded), then stalls past
+    STALE_CLAIM; B takes the rest back and sends it. A, carrying on, must send none of those."""
+    monkeypatch.setattr(outbox, "CHUNK_SIZE", 2)
+    add_subscribers(service, 6)
+    publish_p1_update(service)
+    later = pinned_now + outbox.STALE_CLAIM + timedelta(seconds=1)
+    runs = []
+    clock.set_source(stall_after(2, smtp, app, pinned_now, later, runs))
     run_a = outbox.dispatch()
     clock.set_source(lambda: later)
     recipients = [m["To"] for m in smtp.messages]
@@ -196,9 +202,34 @@ def test_a_dispatcher_that_stalls_past_the_stale_limit_skips_what_another_took_b
     assert statuses() == {"sent": 6}
 
 
-def test_a_live_dispatcher_renews_its_claim_so_a_slow_batch_is_not_taken(
+def test_a_dispatcher_that_stalls_mid_chunk_sends_nothing_after_its_claim_lapsed(
     service, smtp, app, pinned_now
 ):
+    """A stall past STALE_CLAIM after two messages of a chunk of six, before the chunk's results
+    were recorded: B takes the whole chunk back. A, seeing its fence is old, checks again and
+    sends nothing more; the two A had sent go twice (the at-least-once edge, as after a crash)."""
+    add_subscribers(service, 6)
+    publish_p1_update(service)
+    later = pinned_now + outbox.STALE_CLAIM + timedelta(seconds=1)
+    runs = []
+    clock.set_source(stall_after(2, smtp, app, pinned_now, later, runs))
+    run_a = outbox.dispatch()
+    clock.set_source(lambda: later)
+    recipients = sorted(m["To"] for m in smtp.messages)
+    assert (run_a.sent, run_a.taken_back, runs[0].sent) == (2, 4, 6)
+    assert set(recipients) == {f"person{n}@example.com" for n in range(6)}  # nothing lost
+    assert len(recipients) == 8  # only what A sent before the stall went twice
+    assert statuses() == {"sent": 6}
+
+
+@pytest.mark.parametrize("chunk_size", [1, 2, 4, 100])
+def test_a_live_dispatcher_renews_its_claim_so_a_slow_batch_is_not_taken(
+    service, smtp, app, pinned_now, monkeypatch, chunk_size
+):
+    """However the batch is cut into chunks, a dispatcher that is slow but alive (20 s between
+    any two looks at the clock) keeps every row: B, running near the end, claims nothing, and
+    each message goes once."""
+    monkeypatch.setattr(outbox, "CHUNK_SIZE", chunk_size)
     add_subscribers(service, 6)
     publish_p1_update(service)
     moments = iter(pinned_now + n * timedelta(seconds=20) for n in range(1000))
@@ -217,7 +248,59 @@ def test_a_live_dispatcher_renews_its_claim_so_a_slow_batch_is_not_taken(
     clock.set_source(slow_clock)
     assert outbox.dispatch().sent == 6
     assert runs[0].claimed == 0  # every row was still claimed, and renewed
+    assert sorted(m["To"] for m in smtp.messages) == sorted(
+        f"person{n}@example.com" for n in range(6)
+    )
+    assert statuses() == {"sent": 6}
+
+
+def test_a_batch_slower_than_the_renewal_interval_confirms_its_claim_again_before_sending(
+    service, smtp, app, pinned_now
+):
+    """Looks at the clock 10 s apart: the claim is RENEW_CLAIM old after a message or two, and
+    the dispatcher renews it (and learns which rows are still its own) before sending more."""
+    add_subscribers(service, 6)
+    publish_p1_update(service)
+    moments = iter(pinned_now + n * timedelta(seconds=10) for n in range(1000))
+    renewals = []
+    lease_renew = outbox._Lease._renew
+
+    def counting_renew(lease, moment):
+        renewals.append(moment)
+        lease_renew(lease, moment)
+
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(outbox._Lease, "_renew", counting_renew)
+        clock.set_source(lambda: next(moments))
+        assert outbox.dispatch().sent == 6
+    assert len(renewals) >= 3  # the batch took about a minute of its own clock
+    last = db.session.scalar(select(func.max(Notification.claimed_at)))
+    assert last == renewals[-1]
     assert len(smtp.messages) == 6
+
+
+def test_a_dispatcher_killed_between_sending_and_recording_loses_nothing(
+    service, smtp, pinned_now, monkeypatch
+):
+    """It died after its messages went and before their results were written: the rows are
+    still claimed, come back after STALE_CLAIM and are sent again (at least once, never lost)."""
+    add_subscribers(service, 3)
+    publish_p1_update(service)
+
+    def killed(*args, **kwargs):
+        raise KeyboardInterrupt("killed")
+
+    monkeypatch.setattr(outbox, "_record_results", killed)
+    with pytest.raises(KeyboardInterrupt):
+        outbox.dispatch(pinned_now)
+    monkeypatch.undo()
+    db.session.rollback()
+    assert statuses() == {"sending": 3}
+    assert outbox.dispatch(pinned_now + timedelta(seconds=30)).claimed == 0
+    assert outbox.dispatch(pinned_now + outbox.STALE_CLAIM + timedelta(seconds=1)).sent == 3
+    assert statuses() == {"sent": 3}
+    recipients = [m["To"] for m in smtp.messages]
+    assert sorted(set(recipients)) == [f"person{n}@example.com" for n in range(3)]
 
 
 def test_a_killed_dispatchers_rows_are_sent_by_another_within_about_a_minute(
@@ -229,3 +312,38 @@ def test_a_killed_dispatchers_rows_are_sent_by_another_within_about_a_minute(
     assert outbox.dispatch(pinned_now + timedelta(seconds=30)).claimed == 0
     assert outbox.dispatch(pinned_now + timedelta(seconds=61)).sent == 3
     assert statuses() == {"sent": 3}
+
+
+def test_a_server_offering_pipelining_gets_each_message_once_with_one_answer_each(
+    service, pipelining_smtp
+):
+    add_subscribers(service, 250)
+    publish_p1_update(service)
+    assert outbox.dispatch(batch_size=500).sent == 250
+    recipients = [m["To"] for m in pipelining_smtp.messages]
+    assert sorted(recipients) == sorted(f"person{n}@example.com" for n in range(250))
+    assert statuses() == {"sent": 250}
+
+
+def test_a_pipelined_refusal_is_recorded_on_its_own_row(service, pipelining_smtp, pinned_now):
+    """The answer to a message's content is read along with the next message's commands: each
+    refusal still lands on the row it belongs to, the last message of a chunk's too."""
+    add_subscribers(service, 5)
+    publish_p1_update(service)
+    pipelining_smtp.refuse = {
+        "person1@example.com": "451 4.7.1 Greylisted, try later",
+        "person4@example.com": "550 5.1.1 Mailbox unavailable",
+    }
+    run = outbox.dispatch(pinned_now)
+    assert (run.sent, run.retried) == (3, 2)
+    rows = db.session.execute(
+        select(Subscriber.email, Notification.status, Notification.last_error)
+        .join(Notification, Notification.subscriber_id == Subscriber.id)
+    ).all()  # fmt: skip
+    errors = {email: (status, error) for email, status, error in rows}
+    assert errors["person1@example.com"][0] == "pending" and "451" in errors["person1@example.com"][1]
+    assert errors["person4@example.com"][0] == "pending" and "550" in errors["person4@example.com"][1]
+    assert {errors[f"person{n}@example.com"][0] for n in (0, 2, 3)} == {"sent"}
+    assert sorted(m["To"] for m in pipelining_smtp.messages) == [
+        "person0@example.com", "person2@example.com", "person3@example.com"
+    ]  # fmt: skip
