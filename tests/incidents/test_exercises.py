@@ -98,6 +98,7 @@ def test_a_drill_runs_like_an_incident_and_never_reaches_the_public(
     incident = db.session.get(Incident, incident.id)
     assert cadence.reading(incident, NOW + 60 * MINUTE).state == "overdue"
     with at(70):
+        login(client, team["lead"])  # 50 minutes away: the session ended when idle
         assert client.post(f"/admin/incidents/{ref}/updates", data={
             "status": "resolved", "body": "Payments work again.", "action": "publish",
         }).status_code == 302  # fmt: skip

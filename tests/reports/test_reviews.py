@@ -225,8 +225,8 @@ def test_a_correction_is_a_new_dated_revision_and_the_first_stays_as_published(c
     response = client.post(review_path(incident, "approve"), follow_redirects=True)
     assert "Say what this correction changes" in response.text
 
-    switch(client, team["lead"])
     with clock.pinned(clock.now() + timedelta(days=2)):
+        switch(client, team["lead"])  # signed in again two days later (sessions end when idle)
         write(
             client,
             incident,
@@ -267,6 +267,7 @@ def test_the_dashboard_lists_reviews_owed_and_actions_past_due(client, team):
 
     publish_review(client, team, due)
     with clock.pinned(clock.now() + timedelta(days=30)):
+        switch(client, team["lead"])  # a month later: a new session
         page = client.get("/admin/").text
     assert "Preventive actions past their due date" in page
     assert "Monitor certificate expiry" in page and "Platform team" in page
