@@ -3,11 +3,8 @@ transaction that publishes it."""
 
 from __future__ import annotations
 
-import ipaddress
 import secrets
-import socket
 from dataclasses import dataclass, field
-from urllib.parse import urlsplit
 
 from email_validator import EmailNotValidError, validate_email
 from flask import current_app
@@ -20,6 +17,7 @@ from ..extensions import db
 from ..incidents.models import Incident, IncidentUpdate
 from ..incidents.visibility import is_public
 from ..policy import EmailSubscribers, current_policy
+from . import webhooks
 from .models import Notification, Subscriber, SubscriberScope, Webhook
 from .tokens import read_confirm_token, read_manage_token
 
@@ -246,25 +244,22 @@ def enqueue_maintenance(window) -> None:
 
 
 def check_webhook_url(url: str) -> str:
-    """http(s) only, and never a private, loopback or link-local address (unless allowed, in
-    tests), so a webhook cannot be pointed at our own network."""
+    """http(s) only, and only to public internet addresses (unless allowed, in tests), so a
+    webhook cannot be pointed at our own network. The name is resolved here and again at each
+    send (webhooks.post), which connects to the very address it checked."""
     url = (url or "").strip()
-    parts = urlsplit(url)
-    if parts.scheme not in ("http", "https") or not parts.hostname:
-        raise SubscriptionError("Enter a web address that starts with https:// or http://.", "url")
+    try:
+        _scheme, host, _port, _path = webhooks.parse(url)
+    except ValueError as error:
+        raise SubscriptionError(str(error), "url") from None
     if current_app.config.get("WEBHOOKS_ALLOW_PRIVATE"):
         return url
     try:
-        addresses = {info[4][0] for info in socket.getaddrinfo(parts.hostname, parts.port or 443)}
-    except socket.gaierror:
-        raise SubscriptionError(f"The host {parts.hostname} cannot be found.", "url") from None
-    for address in addresses:
-        ip = ipaddress.ip_address(address.split("%")[0])
-        if ip.is_private or ip.is_loopback or ip.is_link_local or ip.is_reserved or ip.is_multicast:
-            raise SubscriptionError(
-                "That address is on a private or local network; webhooks go to public addresses.",
-                "url",
-            )
+        webhooks.resolve(url)
+    except webhooks.AddressRefused as refused:
+        raise SubscriptionError(str(refused), "url") from None
+    except (OSError, UnicodeError):  # socket.gaierror, or a name that is not valid IDNA
+        raise SubscriptionError(f"The host {host} cannot be found.", "url") from None
     return url
 
 

@@ -25,8 +25,6 @@ from __future__ import annotations
 import hashlib
 import hmac
 import secrets
-import urllib.error
-import urllib.request
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -39,9 +37,10 @@ from ..extensions import db
 from ..mail import Mailer, Message
 from ..internal.delivery import staff_message
 from ..internal.messages import Skip
+from . import webhooks
 from .messages import EventGone, Rendered, personal_link_builder, render_event, webhook_body
 from .models import Notification, Subscriber, Webhook
-from .operations import SubscriptionError, check_webhook_url
+from .operations import SubscriptionError
 
 BATCH_SIZE = 200
 CHUNK_SIZE = 100  # rows whose results are recorded together
@@ -329,29 +328,27 @@ def signature(secret: str, timestamp: str, body: bytes) -> str:
     return hmac.new(secret.encode(), timestamp.encode() + b"." + body, hashlib.sha256).hexdigest()
 
 
-class _NoRedirects(urllib.request.HTTPRedirectHandler):
-    def redirect_request(self, *args, **kwargs):
-        return None  # a redirect is an answer we do not follow (it could point anywhere)
-
-
 def post_webhook(url: str, secret: str, body: bytes, now: datetime) -> None:
-    check_webhook_url(url)  # again at send time: DNS may have changed since it was added
+    """POST the signed body. The host is checked again at send time (DNS may have changed since
+    the webhook was added) and the connection goes to the very address checked; a redirect is
+    not followed but recorded as a failure with its status, and retried like any other."""
     timestamp = str(int(now.timestamp()))
-    request = urllib.request.Request(
-        url,
-        data=body,
-        method="POST",
-        headers={
-            "Content-Type": "application/json",
-            "User-Agent": "statuspage-webhooks/1",
-            "X-Statuspage-Timestamp": timestamp,
-            "X-Statuspage-Signature": "sha256=" + signature(secret, timestamp, body),
-        },
-    )
-    opener = urllib.request.build_opener(_NoRedirects)
-    with opener.open(request, timeout=WEBHOOK_TIMEOUT_SECONDS) as response:
-        if not 200 <= response.status < 300:
-            raise urllib.error.HTTPError(url, response.status, "not a 2xx answer", None, None)
+    headers = {
+        "Content-Type": "application/json",
+        "User-Agent": "statuspage-webhooks/1",
+        "X-Statuspage-Timestamp": timestamp,
+        "X-Statuspage-Signature": "sha256=" + signature(secret, timestamp, body),
+    }
+    try:
+        webhooks.post(
+            url,
+            body,
+            headers,
+            timeout=WEBHOOK_TIMEOUT_SECONDS,
+            allow_private=bool(current_app.config.get("WEBHOOKS_ALLOW_PRIVATE")),
+        )
+    except webhooks.AddressRefused as refused:
+        raise SubscriptionError(str(refused)) from None  # not retried: fix the address
 
 
 def retry(notification: Notification) -> None:

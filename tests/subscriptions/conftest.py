@@ -16,14 +16,23 @@ class WebhookReceiver:
 
     def __init__(self):
         self.received: list[dict] = []
+        self.requests: list[tuple[str, str]] = []  # (method, path) of every request, any method
         self.secret = ""
         self.answer = 204
+        self.answer_headers: dict[str, str] = {}
+        self.server_names: list[str | None] = []  # TLS server names (SNI) the receiver was sent
 
     def handler(self):
         receiver = self
 
         class Handler(BaseHTTPRequestHandler):
+            def do_GET(self):
+                receiver.requests.append(("GET", self.path))
+                self.send_response(200)
+                self.end_headers()
+
             def do_POST(self):
+                receiver.requests.append(("POST", self.path))
                 body = self.rfile.read(int(self.headers["Content-Length"]))
                 timestamp = self.headers["X-Statuspage-Timestamp"]
                 expected = hmac.new(
@@ -35,9 +44,13 @@ class WebhookReceiver:
                     ),
                     "timestamp": int(timestamp),
                     "content_type": self.headers["Content-Type"],
+                    "host": self.headers["Host"],
+                    "path": self.path,
                     "json": json.loads(body),
                 })  # fmt: skip
                 self.send_response(receiver.answer)
+                for name, value in receiver.answer_headers.items():
+                    self.send_header(name, value)
                 self.end_headers()
 
             def log_message(self, *args):
