@@ -1,22 +1,39 @@
-"""The admin: signed-in staff log incidents and publish updates. Guarded once, here."""
+"""The admin: signed-in staff log incidents and publish updates. Guarded once, here: every view
+declares who may use it (``permissions.allow``) and ``guard`` enforces that before the view runs."""
 
-from flask import Blueprint, redirect, request, url_for
+from flask import Blueprint, current_app, redirect, request, url_for
 from flask_login import current_user
 
-admin = Blueprint("admin", __name__)
+from .permissions import UndeclaredPermission, check_declarations, declared
 
-# Endpoints a stranger may reach: signing in is the way through the guard.
-OPEN_ENDPOINTS = {
-    "admin.login", "admin.forgot_password", "admin.password_reset_sent",
-    "admin.reset_password_page", "admin.accept_invitation_page",
-}  # fmt: skip
+
+class GuardedBlueprint(Blueprint):
+    """A blueprint whose app does not start while one of its endpoints declares no permission."""
+
+    def register(self, app, options):
+        super().register(app, options)
+        check_declarations(app, self.name)
+
+
+admin = GuardedBlueprint("admin", __name__)
 
 
 @admin.before_request
-def require_sign_in():
-    if request.endpoint in OPEN_ENDPOINTS or current_user.is_authenticated:
-        return None
-    return redirect(url_for("admin.login", next=request.full_path.rstrip("?")))
+def guard():
+    """Strangers go to the sign-in page (except for the open endpoints: the way in); then the
+    endpoint's declared permission is checked and what its URL names is loaded into ``g``."""
+    permission = None
+    if request.endpoint is not None:  # None: no such page or method, a 404 or 405 to come
+        permission = declared(current_app.view_functions[request.endpoint])
+        if permission is None:
+            raise UndeclaredPermission(f"{request.endpoint} declares no permission")
+        if not permission.sign_in:
+            return None
+    if not current_user.is_authenticated:
+        return redirect(url_for("admin.login", next=request.full_path.rstrip("?")))
+    if permission is not None:
+        permission.enforce(request.view_args or {})
+    return None
 
 
 @admin.after_request

@@ -29,6 +29,7 @@ from ..users.operations import (
 )
 from . import admin
 from .forms import ActionForm, LoginForm
+from .permissions import allow
 from .user_forms import ChangePasswordForm, ForgotPasswordForm, SetPasswordForm
 
 
@@ -54,6 +55,7 @@ def _minutes(n: int) -> str:
 
 
 @admin.route("/login", methods=["GET", "POST"])
+@allow.open
 def login():
     next_url = safe_next(request.args.get("next"))
     if current_user.is_authenticated:
@@ -85,6 +87,7 @@ def login():
 
 
 @admin.post("/logout")
+@allow.signed_in
 def logout():
     if ActionForm().validate_on_submit():
         user_session.end()
@@ -101,6 +104,7 @@ def _reset_address_key() -> str:
 
 
 @admin.route("/forgot-password", methods=["GET", "POST"])
+@allow.open
 @limiter.limit(lambda: current_app.config["PASSWORD_RESET_LIMIT_PER_CLIENT"], methods=["POST"])
 @limiter.limit(
     lambda: current_app.config["PASSWORD_RESET_LIMIT_PER_ADDRESS"],
@@ -121,6 +125,7 @@ def forgot_password():
 
 
 @admin.get("/forgot-password/sent")
+@allow.open
 def password_reset_sent():
     return render_template(
         "admin/users/reset_sent.html", valid_for=current_app.config["PASSWORD_RESET_VALID_FOR"]
@@ -153,6 +158,7 @@ def _set_password_page(purpose: str, token: str, operation, done: str):
 
 
 @admin.route("/reset-password/<token>", methods=["GET", "POST"])
+@allow.open
 def reset_password_page(token: str):
     return _set_password_page(
         tokens.PASSWORD_RESET, token, reset_password,
@@ -161,6 +167,7 @@ def reset_password_page(token: str):
 
 
 @admin.route("/invitation/<token>", methods=["GET", "POST"])
+@allow.open
 def accept_invitation_page(token: str):
     return _set_password_page(
         tokens.INVITATION, token, accept_invitation,
@@ -182,11 +189,13 @@ def _account_page(form: ChangePasswordForm, status: int = 200):
 
 
 @admin.get("/account")
+@allow.signed_in
 def account():
     return _account_page(ChangePasswordForm(formdata=None))
 
 
 @admin.post("/account/password")
+@allow.signed_in
 def account_password():
     form = ChangePasswordForm()
     if form.validate_on_submit():
@@ -205,6 +214,7 @@ def account_password():
 
 
 @admin.post("/account/sign-out-everywhere")
+@allow.signed_in
 def account_sign_out_everywhere():
     if ActionForm().validate_on_submit():
         sign_out_everywhere(current_user)

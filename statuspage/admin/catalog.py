@@ -3,7 +3,7 @@ owners for their own agency): form -> catalog operation (checked, audited) -> fl
 
 from __future__ import annotations
 
-from flask import abort, flash, redirect, render_template, url_for
+from flask import abort, flash, g, redirect, render_template, url_for
 from flask_login import current_user
 from sqlalchemy import func, select
 
@@ -24,8 +24,7 @@ from ..policy import current_policy
 from ..users.models import Role
 from . import admin
 from .catalog_forms import AgencyForm, ServiceForm
-from .communications import require_site_admin
-from .permissions import agency_ids_for, require
+from .permissions import allow
 
 
 @admin.context_processor
@@ -45,8 +44,8 @@ def catalog_navigation():
 
 
 @admin.get("/agencies")
+@allow.site_admin
 def agencies():
-    require_site_admin()
     rows = db.session.execute(
         select(Agency, func.count(Service.id))
         .outerjoin(Service, Service.agency_id == Agency.id)
@@ -57,8 +56,8 @@ def agencies():
 
 
 @admin.route("/agencies/new", methods=["GET", "POST"])
+@allow.site_admin
 def new_agency():
-    require_site_admin()
     form = AgencyForm()
     if form.validate_on_submit():
         try:
@@ -73,8 +72,8 @@ def new_agency():
 
 
 @admin.route("/agencies/<int:agency_id>", methods=["GET", "POST"])
+@allow.site_admin
 def edit_agency(agency_id: int):
-    require_site_admin()
     agency = db.session.get(Agency, agency_id) or abort(404)
     form = AgencyForm(obj=agency)
     if form.validate_on_submit():
@@ -98,22 +97,15 @@ def edit_agency(agency_id: int):
 
 
 def _owned_agencies() -> list[Agency]:
-    """The agencies whose services the signed-in user may edit; 403 when none."""
-    ids = agency_ids_for(current_user, Role.SERVICE_OWNER)
-    if not ids and not current_user.is_site_admin:
-        abort(403)
+    """The agencies whose services the signed-in user may edit (the guard found them)."""
     return list(db.session.scalars(
-        select(Agency).where(Agency.id.in_(ids)).order_by(Agency.display_order, Agency.name)
+        select(Agency).where(Agency.id.in_(g.agency_ids))
+        .order_by(Agency.display_order, Agency.name)
     ))  # fmt: skip
 
 
-def _service_for(service_id: int) -> Service:
-    service = db.session.get(Service, service_id) or abort(404)
-    require(Role.SERVICE_OWNER, service.agency_id)
-    return service
-
-
 @admin.get("/services")
+@allow.role(Role.SERVICE_OWNER, any_agency=True)
 def services():
     agencies = _owned_agencies()
     ids = [agency.id for agency in agencies]
@@ -133,6 +125,7 @@ def services():
 
 
 @admin.route("/services/new", methods=["GET", "POST"])
+@allow.role(Role.SERVICE_OWNER, any_agency=True)
 def new_service():
     agencies = _owned_agencies()
     form = ServiceForm(agencies=agencies, platforms=all_services(), policy=current_policy())
@@ -149,8 +142,9 @@ def new_service():
 
 
 @admin.route("/services/<int:service_id>", methods=["GET", "POST"])
+@allow.role(Role.SERVICE_OWNER, service="service_id")
 def edit_service(service_id: int):
-    service = _service_for(service_id)
+    service = g.service
     form = ServiceForm(
         obj=service,
         agencies=[service.agency],

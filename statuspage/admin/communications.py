@@ -17,22 +17,18 @@ from ..communications.templates import TEMPLATE_FIELDS, all_templates, template_
 from ..extensions import db
 from . import admin
 from .forms import ActionForm, JargonForm, TemplateForm
-
-
-def require_site_admin() -> None:
-    if not current_user.is_site_admin:
-        abort(403)
+from .permissions import allow
 
 
 @admin.get("/templates")
+@allow.site_admin
 def templates():
-    require_site_admin()
     return render_template("admin/templates.html", templates=all_templates())
 
 
 @admin.route("/templates/<key>", methods=["GET", "POST"])
+@allow.site_admin
 def edit_template(key: str):
-    require_site_admin()
     template = template_by_key(key) or abort(404)
     form = TemplateForm(obj=template)
     if form.validate_on_submit():
@@ -45,8 +41,8 @@ def edit_template(key: str):
 
 
 @admin.route("/jargon", methods=["GET", "POST"])
+@allow.site_admin
 def jargon():
-    require_site_admin()
     form = JargonForm()
     if form.validate_on_submit():
         try:
@@ -64,8 +60,8 @@ def jargon():
 
 
 @admin.post("/jargon/<int:term_id>/delete")
+@allow.site_admin
 def delete_jargon(term_id: int):
-    require_site_admin()
     term = db.session.get(JargonTerm, term_id) or abort(404)
     if ActionForm().validate_on_submit():
         remove_jargon(term, by=current_user)

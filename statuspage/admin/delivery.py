@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from flask import abort, flash, redirect, render_template, url_for
+from flask import abort, flash, g, redirect, render_template, url_for
 from flask_login import current_user
 from sqlalchemy import func, select
 from sqlalchemy.orm import selectinload
@@ -23,16 +23,15 @@ from ..subscriptions.operations import (
 from ..subscriptions.outbox import retry
 from ..users.models import Role
 from . import admin
-from .communications import require_site_admin
 from .forms import ActionForm, MaintenanceForm, WebhookForm
-from .permissions import agency_ids_for, services_for
+from .permissions import agency_ids_for, allow, services_for
 
 OUTBOX_ROWS = 100
 
 
 @admin.get("/subscriptions")
+@allow.site_admin
 def subscriptions():
-    require_site_admin()
     counts = subscriber_counts()
     confirmed = db.session.scalar(select(func.count()).where(Subscriber.confirmed_at.is_not(None)))
     waiting = db.session.scalar(select(func.count()).where(Subscriber.confirmed_at.is_(None)))
@@ -46,8 +45,8 @@ def subscriptions():
 
 
 @admin.get("/outbox")
+@allow.site_admin
 def outbox():
-    require_site_admin()
     totals = {
         status: count
         for status, count in db.session.execute(
@@ -84,8 +83,8 @@ def outbox():
 
 
 @admin.post("/outbox/<int:notification_id>/retry")
+@allow.site_admin
 def retry_notification(notification_id: int):
-    require_site_admin()
     notification = db.session.get(Notification, notification_id) or abort(404)
     if ActionForm().validate_on_submit() and notification.status == "failed":
         retry(notification)
@@ -94,8 +93,8 @@ def retry_notification(notification_id: int):
 
 
 @admin.route("/webhooks", methods=["GET", "POST"])
+@allow.site_admin
 def webhooks():
-    require_site_admin()
     form = WebhookForm()
     agencies = agencies_with_services()
     form.agency.choices = {"": "Everything", **{str(a.id): a.name for a in agencies}}
@@ -120,8 +119,8 @@ def webhooks():
 
 
 @admin.post("/webhooks/<int:webhook_id>/toggle")
+@allow.site_admin
 def toggle_webhook(webhook_id: int):
-    require_site_admin()
     webhook = db.session.get(Webhook, webhook_id) or abort(404)
     if ActionForm().validate_on_submit():
         set_webhook_active(webhook, not webhook.active, by=current_user)
@@ -132,14 +131,8 @@ def toggle_webhook(webhook_id: int):
 # --- planned maintenance -----------------------------------------------------------------------
 
 
-def _window_for(window_id: int) -> MaintenanceWindow:
-    window = db.session.get(MaintenanceWindow, window_id) or abort(404)
-    if not current_user.can(Role.COMMUNICATIONS_LEAD, window.agency_id):
-        abort(403)
-    return window
-
-
 @admin.get("/maintenance")
+@allow.signed_in
 def maintenance():
     agency_ids = agency_ids_for(current_user, Role.VIEWER)
     windows = db.session.scalars(
@@ -159,11 +152,10 @@ def maintenance():
 
 @admin.route("/maintenance/new", methods=["GET", "POST"])
 @admin.route("/maintenance/<int:window_id>", methods=["GET", "POST"])
+@allow.role(Role.COMMUNICATIONS_LEAD, window="window_id", any_agency=True)
 def edit_maintenance(window_id: int | None = None):
     services = services_for(current_user, Role.COMMUNICATIONS_LEAD)
-    if not services:
-        abort(403)
-    window = _window_for(window_id) if window_id else None
+    window = g.window  # None for a new window
     form = MaintenanceForm(obj=window)
     form.services.choices = {s.id: f"{s.name} ({s.agency.name})" for s in services}
     if window is not None and not form.is_submitted():
@@ -190,8 +182,9 @@ def edit_maintenance(window_id: int | None = None):
 
 
 @admin.post("/maintenance/<int:window_id>/cancel")
+@allow.role(Role.COMMUNICATIONS_LEAD, window="window_id")
 def cancel_maintenance(window_id: int):
-    window = _window_for(window_id)
+    window = g.window
     if ActionForm().validate_on_submit():
         try:
             cancel_window(window, by=current_user)

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from flask import abort, flash, redirect, render_template, request, url_for
+from flask import abort, flash, g, redirect, render_template, request, url_for
 from flask_login import current_user
 from sqlalchemy import select
 from sqlalchemy.orm import selectinload
@@ -25,7 +25,6 @@ from ..extensions import db
 from ..incidents import cadence
 from ..incidents.models import (
     AffectedService,
-    Approval,
     ApprovalStatus,
     Incident,
     IncidentUpdate,
@@ -68,7 +67,7 @@ from .forms import (
     scope_form,
     with_services,
 )
-from .permissions import agency_ids_for, incident_for, people_with, services_for
+from .permissions import agency_ids_for, allow, people_with, services_for
 
 RECENT_LIMIT = 25
 # Other areas add what they show on the incident page (war room, triage, internal messages):
@@ -98,6 +97,7 @@ UPDATE_FIELDS = (
 
 
 @admin.get("/")
+@allow.signed_in
 def dashboard():
     agency_ids = agency_ids_for(current_user, Role.VIEWER)
     incidents = db.session.scalars(
@@ -166,10 +166,9 @@ def _suggestion(form) -> tuple[int | None, str]:
 
 
 @admin.route("/incidents/new", methods=["GET", "POST"])
+@allow.role(Role.COMMUNICATIONS_LEAD, any_agency=True)
 def new_incident():
     services = services_for(current_user, Role.COMMUNICATIONS_LEAD)
-    if not services:
-        abort(403)
     form = incident_form(services)
     _explain_incident_form(form)
     coordinators = {str(u.id): u for u in _coordinators()}
@@ -419,8 +418,9 @@ def _render_incident(incident: Incident, *, status=200, **forms):
 
 
 @admin.get("/incidents/<ref>")
+@allow.role(Role.VIEWER, incident="ref")
 def incident(ref: str):
-    return _render_incident(incident_for(ref, Role.VIEWER))
+    return _render_incident(g.incident)
 
 
 def _update_content(form: UpdateForm) -> UpdateContent:
@@ -428,8 +428,9 @@ def _update_content(form: UpdateForm) -> UpdateContent:
 
 
 @admin.post("/incidents/<ref>/updates")
+@allow.role(Role.COMMUNICATIONS_LEAD, incident="ref")
 def post_update(ref: str):
-    found = incident_for(ref, Role.COMMUNICATIONS_LEAD)
+    found = g.incident
     with_scope = "title" in request.form
     form = _update_form_class(found, with_scope)()
     if with_scope:
@@ -478,8 +479,9 @@ def post_update(ref: str):
 
 
 @admin.post("/incidents/<ref>/scope")
+@allow.role(Role.COMMUNICATIONS_LEAD, incident="ref")
 def post_scope(ref: str):
-    found = incident_for(ref, Role.COMMUNICATIONS_LEAD)
+    found = g.incident
     form = scope_form(_agency_services(found), prefix=SCOPE_PREFIX)
     if not form.validate_on_submit():
         return _render_incident(found, scope_form=form, status=400)
@@ -535,8 +537,9 @@ def _priority_outcome(incident: Incident, outcome: str, to: int) -> str:
 
 
 @admin.post("/incidents/<ref>/priority")
+@allow.role(Role.COMMUNICATIONS_LEAD, incident="ref")
 def post_priority(ref: str):
-    found = incident_for(ref, Role.COMMUNICATIONS_LEAD)
+    found = g.incident
     form = PriorityForm()
     if not form.validate_on_submit():
         return _render_incident(found, priority_form=form, status=400)
@@ -557,16 +560,18 @@ def post_priority(ref: str):
 
 
 @admin.post("/incidents/<ref>/acknowledge")
+@allow.role(Role.COMMUNICATIONS_LEAD, incident="ref")
 def post_acknowledge(ref: str):
-    found = incident_for(ref, Role.COMMUNICATIONS_LEAD)
+    found = g.incident
     if not ActionForm().validate_on_submit():
         abort(400)
     return _run(found, lambda: acknowledge(found, by=current_user), success="Acknowledged.")
 
 
 @admin.post("/incidents/<ref>/assign")
+@allow.role(Role.COMMUNICATIONS_LEAD, incident="ref")
 def post_assign(ref: str):
-    found = incident_for(ref, Role.COMMUNICATIONS_LEAD)
+    found = g.incident
     form = AssignForm()
     form.assignee.choices = {"": "Nobody", **{str(u.id): u.name for u in _assignable(found)}}
     if not form.validate_on_submit():
@@ -582,8 +587,9 @@ def post_assign(ref: str):
 
 
 @admin.post("/incidents/<ref>/close")
+@allow.role(Role.COMMUNICATIONS_LEAD, incident="ref")
 def post_close(ref: str):
-    found = incident_for(ref, Role.COMMUNICATIONS_LEAD)
+    found = g.incident
     if not ActionForm().validate_on_submit():
         abort(400)
     return _run(
@@ -596,11 +602,9 @@ def post_close(ref: str):
 
 
 @admin.post("/incidents/<ref>/approvals/<int:approval_id>/<any(approve, refuse):decision>")
+@allow.role(Role.VIEWER, incident="ref", approval="approval_id")  # the approver: decide_approval
 def post_decision(ref: str, approval_id: int, decision: str):
-    found = incident_for(ref, Role.VIEWER)
-    approval = db.session.get(Approval, approval_id)
-    if approval is None or approval.incident_id != found.id:
-        abort(404)
+    found, approval = g.incident, g.approval
     if approval.requested_by_id == current_user.id and approval.status == ApprovalStatus.PENDING:
         flash("Someone else must decide your own request.", "error")
         return redirect(url_for("admin.incident", ref=ref))
@@ -618,8 +622,9 @@ def post_decision(ref: str, approval_id: int, decision: str):
 
 
 @admin.post("/incidents/<ref>/hide")
+@allow.role(Role.COMMUNICATIONS_LEAD, incident="ref")
 def post_hide(ref: str):
-    found = incident_for(ref, Role.COMMUNICATIONS_LEAD)
+    found = g.incident
     form = HideForm()
     if not form.validate_on_submit():
         return _render_incident(found, hide_form=form, status=400)

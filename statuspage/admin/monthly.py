@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from datetime import date
 
-from flask import abort, flash, redirect, render_template, url_for
+from flask import abort, flash, g, redirect, render_template, url_for
 from flask_login import current_user
 from sqlalchemy import or_, select
 
@@ -17,7 +17,7 @@ from ..reports.publishing import PUBLISHER, MonthlyReportError, prepare_draft, p
 from ..users.models import Role
 from . import admin
 from .forms import ActionForm, MonthlyDraftForm, MonthlyPublishForm
-from .permissions import agency_ids_for
+from .permissions import agency_ids_for, allow
 
 RECENT_REPORTS = 60
 
@@ -41,13 +41,6 @@ def _may(report: MonthlyReport, role: Role) -> bool:
     return current_user.can(role, report.agency_id)
 
 
-def _report(report_id: int, role: Role) -> MonthlyReport:
-    report = db.session.get(MonthlyReport, report_id) or abort(404)
-    if not _may(report, role):
-        abort(403)
-    return report
-
-
 def _render_list(form: MonthlyDraftForm, status: int = 200):
     visible = agency_ids_for(current_user, Role.VIEWER)
     query = select(MonthlyReport).where(
@@ -62,6 +55,7 @@ def _render_list(form: MonthlyDraftForm, status: int = 200):
 
 
 @admin.get("/reports")
+@allow.signed_in
 def monthly_reports():
     form = MonthlyDraftForm(formdata=None)
     form.scope.choices = _scopes_to_publish()
@@ -69,11 +63,10 @@ def monthly_reports():
 
 
 @admin.post("/reports")
+@allow.role(PUBLISHER, any_agency=True)
 def prepare_monthly_report():
     form = MonthlyDraftForm()
     form.scope.choices = _scopes_to_publish()
-    if not form.scope.choices:
-        abort(403)
     if not form.validate_on_submit():
         return _render_list(form, 400)
     year, month = (int(part) for part in form.month.data.split("-"))
@@ -103,13 +96,15 @@ def _render_report(report: MonthlyReport, form: MonthlyPublishForm | None = None
 
 
 @admin.get("/reports/<int:report_id>")
+@allow.role(Role.VIEWER, monthly_report="report_id")
 def monthly_report(report_id: int):
-    return _render_report(_report(report_id, Role.VIEWER))
+    return _render_report(g.monthly_report)
 
 
 @admin.post("/reports/<int:report_id>/refresh")
+@allow.role(PUBLISHER, monthly_report="report_id")
 def refresh_monthly_report(report_id: int):
-    report = _report(report_id, PUBLISHER)
+    report = g.monthly_report
     if not ActionForm().validate_on_submit():
         abort(400)
     try:
@@ -123,8 +118,9 @@ def refresh_monthly_report(report_id: int):
 
 
 @admin.post("/reports/<int:report_id>/publish")
+@allow.role(PUBLISHER, monthly_report="report_id")
 def publish_monthly_report(report_id: int):
-    report = _report(report_id, PUBLISHER)
+    report = g.monthly_report
     form = MonthlyPublishForm()
     if not form.validate_on_submit():
         return _render_report(report, form, 400)

@@ -24,6 +24,7 @@ from ..policy import (
 )
 from ..users.models import Role
 from . import admin
+from .permissions import allow
 
 
 @dataclass(frozen=True)
@@ -57,8 +58,8 @@ MATRIX_ROWS = (
 
 
 @admin.get("/policy")
+@allow.signed_in  # every member of staff may read the policy
 def policy_table():
-    # Every signed-in staff member may read the policy: the blueprint's guard is the check.
     in_force = current_policy()
     path = Path(current_app.instance_path) / POLICY_FILE
     override, problem = _override(path, in_force)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import date
 
-from flask import abort, flash, redirect, render_template, request, url_for
+from flask import abort, flash, g, redirect, render_template, request, url_for
 from flask_login import current_user
 
 from ..date_range import YEARS, within
@@ -18,7 +18,7 @@ from ..timefmt import site_zone
 from ..users.models import Role
 from . import admin
 from .forms import ActionForm, ReviewForm
-from .permissions import incident_for
+from .permissions import allow
 
 BLANK_ACTION_ROWS = 2
 TEXT_FIELDS = (
@@ -74,14 +74,16 @@ def _render(incident: Incident, report: PostIncidentReport | None, form=None, st
 
 
 @admin.get("/incidents/<ref>/review")
+@allow.role(Role.VIEWER, incident="ref")
 def review(ref: str):
-    incident = incident_for(ref, Role.VIEWER)
+    incident = g.incident
     return _render(incident, reviews.report_for(incident))
 
 
 @admin.post("/incidents/<ref>/review/start")
+@allow.role(reviews.WRITER, incident="ref")
 def start_review(ref: str):
-    incident = incident_for(ref, reviews.WRITER)
+    incident = g.incident
     if not ActionForm().validate_on_submit():
         abort(400)
     reviews.start_review(incident, by=current_user)
@@ -126,8 +128,9 @@ def _add_error(form: ReviewForm, error: ReviewError) -> None:
 
 
 @admin.post("/incidents/<ref>/review")
+@allow.role(reviews.WRITER, incident="ref")
 def save_review(ref: str):
-    incident = incident_for(ref, reviews.WRITER)
+    incident = g.incident
     report = reviews.report_for(incident) or abort(404)
     form = ReviewForm()
     if not form.validate_on_submit():
@@ -161,9 +164,8 @@ def save_review(ref: str):
     return redirect(url_for("admin.review", ref=ref))
 
 
-def _decide(ref: str, role: Role, operation, success: str):
-    incident = incident_for(ref, role)
-    report = reviews.report_for(incident) or abort(404)
+def _decide(ref: str, operation, success: str):
+    report = reviews.report_for(g.incident) or abort(404)
     if not ActionForm().validate_on_submit():
         abort(400)
     try:
@@ -177,23 +179,25 @@ def _decide(ref: str, role: Role, operation, success: str):
 
 
 @admin.post("/incidents/<ref>/review/approve")
+@allow.role(reviews.APPROVER, incident="ref")
 def approve_review(ref: str):
-    return _decide(ref, reviews.APPROVER, reviews.approve, "Approved. It can now be published.")
+    return _decide(ref, reviews.approve, "Approved. It can now be published.")
 
 
 @admin.post("/incidents/<ref>/review/publish")
+@allow.role(reviews.WRITER, incident="ref")
 def publish_review(ref: str):
     return _decide(
         ref,
-        reviews.WRITER,
         reviews.publish,
         "Published on the incident's page, in the feeds and to its subscribers.",
     )
 
 
 @admin.post("/incidents/<ref>/review/actions")
+@allow.role(reviews.WRITER, incident="ref")
 def track_actions(ref: str):
-    incident = incident_for(ref, reviews.WRITER)
+    incident = g.incident
     report = reviews.report_for(incident) or abort(404)
     if not ActionForm().validate_on_submit():
         abort(400)

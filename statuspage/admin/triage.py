@@ -3,6 +3,7 @@ request (form -> incidents.triage -> redirect), and how a triaged incident ended
 
 from __future__ import annotations
 
+from flask import g
 from flask_login import current_user
 from sqlalchemy import select
 
@@ -15,7 +16,7 @@ from ..users.models import Role
 from . import admin
 from .forms import TriageForm
 from .incidents import _render_incident, _run, incident_context
-from .permissions import incident_for
+from .permissions import allow
 
 PREFIX = "triage"  # its own field ids: the page has other forms with a "note"
 
@@ -47,8 +48,9 @@ def triage_panel(incident: Incident, forms: dict) -> dict:
 
 
 @admin.post("/incidents/<ref>/triage")
+@allow.role(Role.COMMUNICATIONS_LEAD, incident="ref")
 def post_triage(ref: str):
-    found = incident_for(ref, Role.COMMUNICATIONS_LEAD)
+    found = g.incident
     form = TriageForm(prefix=PREFIX)
     if not form.validate_on_submit():
         return _render_incident(found, triage_form=form, status=400)

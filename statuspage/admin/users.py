@@ -1,11 +1,12 @@
 """User administration: site admins manage every user; an agency's service owners the users of
-their own agencies. Checked here for every route and every id: a user outside the signed-in
-person's agencies is a 404, an action beyond their reach a 403. Views are thin: form -> operation
-(which writes the audit log) -> flash -> redirect."""
+their own agencies. Each route declares it (``allow.role``): a user outside the signed-in
+person's agencies is a 404, an action beyond their reach a 403, found by the admin's guard before
+the view runs. Views are thin: form -> operation (which writes the audit log) -> flash ->
+redirect."""
 
 from __future__ import annotations
 
-from flask import abort, current_app, flash, redirect, render_template, request, url_for
+from flask import abort, current_app, flash, g, redirect, render_template, request, url_for
 from flask_login import current_user
 from sqlalchemy import select
 from sqlalchemy.orm import selectinload
@@ -17,64 +18,25 @@ from ..users import operations
 from ..users.models import Membership, Role, User
 from . import admin
 from .forms import ActionForm
+from .permissions import allow, manages_whole_account
 from .user_forms import ROLE_CHOICES, AgencyRoleForm, InviteForm, SiteAdminForm
 
+OWNER = Role.SERVICE_OWNER  # who manages the users of an agency
 
-# --- who may see and change whom ---------------------------------------------------------------
 
-
-def _require_user_admin() -> None:
-    if not current_user.manages_users:
-        abort(403)
+# --- whom the signed-in person manages ---------------------------------------------------------
 
 
 def _owned_agencies() -> list[Agency]:
     query = select(Agency).order_by(Agency.display_order, Agency.name)
     if not current_user.is_site_admin:
-        owned = [m.agency_id for m in current_user.memberships if m.role >= Role.SERVICE_OWNER]
+        owned = [m.agency_id for m in current_user.memberships if m.role >= OWNER]
         query = query.where(Agency.id.in_(owned))
     return list(db.session.scalars(query))
 
 
 def _owned_ids() -> set[int]:
     return {agency.id for agency in _owned_agencies()}
-
-
-def _visible_user(user_id: int) -> User:
-    """The user, if the signed-in person may see them (404 otherwise, whoever they are)."""
-    _require_user_admin()
-    user = db.session.get(User, user_id)
-    if user is None:
-        abort(404)
-    if current_user.is_site_admin:
-        return user
-    if user.is_site_admin or not {m.agency_id for m in user.memberships} & _owned_ids():
-        abort(404)
-    return user
-
-
-def _manages_whole_account(user: User) -> bool:
-    """Deactivating or re-inviting touches every agency the user works in: a site admin, or an
-    owner of each of them."""
-    if current_user.is_site_admin:
-        return True
-    return not user.is_site_admin and {m.agency_id for m in user.memberships} <= _owned_ids()
-
-
-def _whole_account(user_id: int) -> User:
-    user = _visible_user(user_id)
-    if not _manages_whole_account(user):
-        abort(403)
-    return user
-
-
-def _owned_agency(agency_id: int) -> Agency:
-    agency = db.session.get(Agency, agency_id)
-    if agency is None:
-        abort(404)
-    if not current_user.can(Role.SERVICE_OWNER, agency.id):
-        abort(403)
-    return agency
 
 
 def _choices(agencies: list[Agency]) -> dict[str, str]:
@@ -85,8 +47,8 @@ def _choices(agencies: list[Agency]) -> dict[str, str]:
 
 
 @admin.get("/users")
+@allow.role(OWNER, any_agency=True)
 def users():
-    _require_user_admin()
     owned = _owned_ids()
     query = select(User).options(selectinload(User.memberships).selectinload(Membership.agency))
     if not current_user.is_site_admin:
@@ -108,8 +70,8 @@ def users():
 
 
 @admin.route("/users/invite", methods=["GET", "POST"])
+@allow.role(OWNER, any_agency=True)
 def invite_user():
-    _require_user_admin()
     agencies = _owned_agencies()
     form = InviteForm()
     form.agency.choices = {"": "Choose an agency", **_choices(agencies)}
@@ -155,7 +117,7 @@ def _user_page(user: User, role_form: AgencyRoleForm | None = None, status: int 
         role_form=role_form,
         role_choices=ROLE_CHOICES,
         can_add=bool(addable) and user.id != current_user.id,
-        whole=_manages_whole_account(user) and user.id != current_user.id,
+        whole=manages_whole_account(user, OWNER) and user.id != current_user.id,
         is_self=user.id == current_user.id,
         action_form=ActionForm(formdata=None),
         invitation_valid_for=current_app.config["INVITATION_VALID_FOR"],
@@ -164,8 +126,9 @@ def _user_page(user: User, role_form: AgencyRoleForm | None = None, status: int 
 
 
 @admin.get("/users/<int:user_id>")
+@allow.role(OWNER, person="user_id")
 def user_detail(user_id: int):
-    return _user_page(_visible_user(user_id))
+    return _user_page(g.person)
 
 
 def _done(user: User, message: str):
@@ -179,13 +142,14 @@ def _refused(user: User, error: operations.UserError):
 
 
 @admin.post("/users/<int:user_id>/roles")
+@allow.role(OWNER, person="user_id")
 def add_role(user_id: int):
-    user = _visible_user(user_id)
+    user = g.person
     form = AgencyRoleForm()
     held = {m.agency_id for m in user.memberships}
     form.agency.choices = _choices([a for a in _owned_agencies() if a.id not in held])
     if form.validate_on_submit():
-        agency = _owned_agency(int(form.agency.data))
+        agency = db.session.get(Agency, int(form.agency.data))  # one of the choices: owned
         role = Role.from_key(form.role.data)
         try:
             operations.set_role(current_user, user, agency, role)
@@ -197,9 +161,9 @@ def add_role(user_id: int):
 
 
 @admin.post("/users/<int:user_id>/roles/<int:agency_id>")
+@allow.role(OWNER, person="user_id", agency="agency_id")
 def change_role(user_id: int, agency_id: int):
-    user = _visible_user(user_id)
-    agency = _owned_agency(agency_id)
+    user, agency = g.person, g.agency
     if agency_id not in {m.agency_id for m in user.memberships}:
         abort(404)
     if not ActionForm().validate_on_submit():
@@ -214,9 +178,9 @@ def change_role(user_id: int, agency_id: int):
 
 
 @admin.post("/users/<int:user_id>/roles/<int:agency_id>/remove")
+@allow.role(OWNER, person="user_id", agency="agency_id")
 def remove_role(user_id: int, agency_id: int):
-    user = _visible_user(user_id)
-    agency = _owned_agency(agency_id)
+    user, agency = g.person, g.agency
     if not ActionForm().validate_on_submit():
         return redirect(url_for("admin.user_detail", user_id=user.id))
     try:
@@ -234,8 +198,9 @@ def _visible_ok(user: User) -> bool:
 
 
 @admin.post("/users/<int:user_id>/deactivate")
+@allow.role(OWNER, account="user_id")
 def deactivate_user(user_id: int):
-    user = _whole_account(user_id)
+    user = g.person
     if ActionForm().validate_on_submit():
         try:
             operations.deactivate_user(current_user, user)
@@ -246,8 +211,9 @@ def deactivate_user(user_id: int):
 
 
 @admin.post("/users/<int:user_id>/reactivate")
+@allow.role(OWNER, account="user_id")
 def reactivate_user(user_id: int):
-    user = _whole_account(user_id)
+    user = g.person
     if ActionForm().validate_on_submit():
         try:
             operations.reactivate_user(current_user, user)
@@ -258,8 +224,9 @@ def reactivate_user(user_id: int):
 
 
 @admin.post("/users/<int:user_id>/invitation")
+@allow.role(OWNER, account="user_id")
 def resend_invitation(user_id: int):
-    user = _whole_account(user_id)
+    user = g.person
     if ActionForm().validate_on_submit():
         try:
             operations.resend_invitation(current_user, user)
@@ -270,10 +237,9 @@ def resend_invitation(user_id: int):
 
 
 @admin.post("/users/<int:user_id>/site-admin")
+@allow.site_admin
 def set_site_admin(user_id: int):
-    if not current_user.is_site_admin:
-        abort(403)
-    user = _visible_user(user_id)
+    user = db.session.get(User, user_id) or abort(404)
     form = SiteAdminForm()
     if form.validate_on_submit():
         try:

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from flask import g
 from flask_login import current_user
 from wtforms import SelectField, StringField, TextAreaField
 from wtforms.validators import Length
@@ -19,7 +20,7 @@ from ..policy import current_policy
 from ..users.models import Role, User
 from . import admin
 from .incidents import _render_incident, _run, incident_context
-from .permissions import incident_for, people_with
+from .permissions import allow, people_with
 
 WRITER = Role.COMMUNICATIONS_LEAD
 READER = Role.VIEWER
@@ -159,8 +160,9 @@ def war_room_panel(incident: Incident, forms: dict) -> Panel:
 
 
 @admin.post("/incidents/<ref>/roles")
+@allow.role(WRITER, incident="ref")
 def post_roles(ref: str):
-    found = incident_for(ref, WRITER)
+    found = g.incident
     form = _roles_form(found, RolesForm(prefix=ROLES_PREFIX))
     if not form.validate_on_submit():
         return _render_incident(found, status=400, war_room_roles_form=form)
@@ -188,8 +190,9 @@ def post_roles(ref: str):
 
 
 @admin.post("/incidents/<ref>/working-log")
+@allow.role(WRITER, incident="ref")
 def post_note(ref: str):
-    found = incident_for(ref, WRITER)
+    found = g.incident
     form = NoteForm(prefix=NOTE_PREFIX)
     if not form.validate_on_submit():
         return _render_incident(found, status=400, war_room_note_form=form)
@@ -206,8 +209,9 @@ def post_note(ref: str):
 
 
 @admin.post("/incidents/<ref>/war-room/open")
+@allow.role(WRITER, incident="ref")
 def post_open_war_room(ref: str):
-    found = incident_for(ref, WRITER)
+    found = g.incident
     form = OpenWarRoomForm(prefix=OPEN_PREFIX)
     if not form.validate_on_submit():
         return _render_incident(found, status=400, war_room_open_form=form)
@@ -224,8 +228,9 @@ def post_open_war_room(ref: str):
 
 
 @admin.post("/incidents/<ref>/war-room/close")
+@allow.role(WRITER, incident="ref")
 def post_close_war_room(ref: str):
-    found = incident_for(ref, WRITER)
+    found = g.incident
     form = CloseWarRoomForm(prefix=CLOSE_PREFIX)
     if not form.validate_on_submit():
         return _render_incident(found, status=400, war_room_close_form=form)

@@ -1,0 +1,382 @@
+"""Permissions as structure: every admin endpoint declares who may use it, and walks over the URL
+map prove, for every endpoint and every method, that a stranger is sent to sign in, that someone
+holding every role in agency A reaches nothing of agency B, and that a viewer changes nothing.
+
+The walks are generic: a new route is walked as soon as it exists. Each URL argument is filled
+with a real object of agency B (ARGUMENTS below); a route with an argument the walk cannot fill
+fails, naming it, until a sample is added here."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, timedelta
+
+import pytest
+from flask import Flask
+from sqlalchemy import and_, not_, or_, select
+
+from statuspage import clock
+from statuspage.admin import GuardedBlueprint
+from statuspage.admin.permissions import (
+    Permission,
+    UndeclaredPermission,
+    allow,
+    check_declarations,
+    declared,
+)
+from statuspage.communications.models import JargonTerm
+from statuspage.extensions import db
+from statuspage.incidents.models import Approval
+from statuspage.incidents.operations import change_priority
+from statuspage.maintenance.operations import save_window
+from statuspage.reports import reviews
+from statuspage.reports.publishing import prepare_draft
+from statuspage.subscriptions.models import Notification, Webhook
+from statuspage.users.models import Role
+from tests.conftest import FreshContextClient
+from tests.factories import PASSWORD, make_agency, make_incident, make_service, make_user
+
+IGNORED_METHODS = {"HEAD", "OPTIONS"}
+# Words only agency B's private objects carry: no page shown to anyone else may contain them.
+SECRET = "Walrus-7Q"
+
+
+@dataclass
+class World:
+    ours: int
+    theirs: int
+    service: int
+    ref: str
+    approval: int
+    window: int
+    monthly_report: int
+    person: int
+    person_email: str
+    webhook: int
+    notification: int
+    term: int
+    owner_of_ours: str  # every role in agency A (a service owner can do all the others can)
+    viewer_of_theirs: str
+    secrets: tuple[str, ...]
+
+
+@pytest.fixture
+def world(app) -> World:
+    ours, theirs = make_agency(), make_agency()
+    make_service(ours)
+    service = make_service(theirs)
+    lead = make_user(theirs, Role.COMMUNICATIONS_LEAD, email="walrus.lead@theirs.example.gov")
+    incident = make_incident([service], priority=2, title=f"{SECRET} incident", by=lead)
+    assert change_priority(incident, to=4, reason=f"{SECRET} fewer", by=lead) == "requested"
+    approval = db.session.scalars(select(Approval).where(Approval.incident_id == incident.id)).one()
+    reviews.start_review(incident, by=lead)
+    now = clock.now()
+    window = save_window(
+        None, title=f"{SECRET} upgrade", description="", starts_at=now + timedelta(days=1),
+        ends_at=now + timedelta(days=1, hours=2), services=[service], by=lead,
+    )  # fmt: skip
+    last_month = (now.date().replace(day=1) - timedelta(days=1)).replace(day=1)
+    monthly = prepare_draft(date(last_month.year, last_month.month, 1), theirs)
+    webhook = Webhook(
+        name=f"{SECRET} partner", url="https://partner.example/hook", secret="s" * 32,
+        agency_id=theirs.id, active=True, created_at=now,
+    )  # fmt: skip
+    db.session.add(webhook)
+    db.session.flush()
+    notification = Notification(
+        channel="webhook", recipient_key=f"webhook:{webhook.id}", webhook_id=webhook.id,
+        event="update", event_key=f"walk-{incident.id}", status="failed", attempts=5,
+        next_attempt_at=now, created_at=now, last_error="refused",
+    )  # fmt: skip
+    term = JargonTerm(term="walrusism", plainer="plain words")
+    db.session.add_all([notification, term])
+    db.session.commit()
+    owner = make_user(ours, Role.SERVICE_OWNER)
+    viewer = make_user(theirs, Role.VIEWER)
+    return World(
+        ours=ours.id, theirs=theirs.id, service=service.id, ref=incident.ref,
+        approval=approval.id, window=window.id, monthly_report=monthly.id, person=lead.id,
+        person_email=lead.email, webhook=webhook.id, notification=notification.id, term=term.id,
+        owner_of_ours=owner.email, viewer_of_theirs=viewer.email,
+        secrets=(SECRET, incident.ref, lead.email),
+    )  # fmt: skip
+
+
+# URL argument -> the value naming agency B's object (or a site-wide one) of that kind.
+ARGUMENTS = {
+    "ref": lambda w: w.ref,  # an incident
+    "approval_id": lambda w: w.approval,  # a pending approval of that incident
+    "decision": lambda w: "approve",
+    "agency_id": lambda w: w.theirs,
+    "service_id": lambda w: w.service,
+    "window_id": lambda w: w.window,  # planned maintenance
+    "report_id": lambda w: w.monthly_report,  # a monthly report (draft)
+    "user_id": lambda w: w.person,  # a lead of agency B only
+    "webhook_id": lambda w: w.webhook,  # agency B's partner
+    "notification_id": lambda w: w.notification,  # a failed message to that partner
+    "term_id": lambda w: w.term,  # jargon (site-wide)
+    "key": lambda w: "p1_initial",  # an update template (site-wide)
+    "token": lambda w: "not-a-real-link",  # a one-time link: open, refused when unreadable
+}
+NAMES_NO_OBJECT = {"token"}  # arguments that name nothing of an agency's
+
+
+def hostile(w: World) -> dict:
+    """Form data aimed at agency B: what a forged request would send to change B's things."""
+    return {
+        "title": "hijack", "body": "hijack", "status": "resolved", "priority": "4",
+        "reason": "hijack", "message": "hijack", "note": "hijack", "outcome": "false_alarm",
+        "duplicate_of": w.ref, "services": [str(w.service)], f"impact_{w.service}": "major_outage",
+        "source": "staff", "detected_at": "2026-01-01T10:00", "agency": str(w.theirs),
+        "scope": f"agency:{w.theirs}", "month": "2026-01", "name": "hijack",
+        "email": "newcomer@elsewhere.example", "role": "service_owner", "site_admin": "yes",
+        "slug": "hijack", "tier": "1", "term": "hijack", "plainer": "hijack",
+        "url": "https://hijack.example/", "commentary": "hijack", "summary": "hijack",
+        "kind": "note", "text": "hijack", "handover": "hijack", "paged": "hijack",
+        "starts_at": "2030-01-01T10:00", "ends_at": "2030-01-01T12:00", "assignee": str(w.person),
+        "password": "a brand new passphrase", "current_password": "wrong",
+        "triage-outcome": "false_alarm", "triage-note": "hijack", "log-text": "hijack",
+        "scope-title": "hijack", "hand-over-handover": "hijack", "war-room-paged": "hijack",
+    }  # fmt: skip
+
+
+# --- the URL map ---------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Route:
+    endpoint: str
+    method: str
+    rule: object
+    permission: Permission
+
+    @property
+    def names_objects(self) -> bool:
+        return bool(set(self.rule.arguments) - NAMES_NO_OBJECT)
+
+    def __str__(self) -> str:
+        return f"{self.method} {self.rule.rule} ({self.endpoint})"
+
+
+def admin_routes(app) -> list[Route]:
+    return [
+        Route(rule.endpoint, method, rule, declared(app.view_functions[rule.endpoint]))
+        for rule in sorted(app.url_map.iter_rules(), key=lambda r: (r.endpoint, r.rule))
+        if rule.endpoint.startswith("admin.")
+        for method in sorted(rule.methods - IGNORED_METHODS)
+    ]
+
+
+class Unfillable(Exception):
+    """A URL argument the walk has no sample for."""
+
+
+def path_for(route: Route, w: World) -> str:
+    missing = [name for name in route.rule.arguments if name not in ARGUMENTS]
+    if missing:
+        raise Unfillable(
+            f"{route}: the walk cannot fill <{'>, <'.join(missing)}>; add a sample of agency B's "
+            "to ARGUMENTS in tests/admin/test_permissions_walk.py"
+        )
+    return route.rule.build({name: ARGUMENTS[name](w) for name in route.rule.arguments})[1]
+
+
+def walk(routes: list[Route], w: World, check) -> int:
+    """Run ``check(route, path)`` for each route; every problem is reported at the end, each
+    naming its route (an argument the walk cannot fill is one)."""
+    problems, walked = [], 0
+    for route in routes:
+        try:
+            check(route, path_for(route, w))
+        except Unfillable as problem:
+            problems.append(str(problem))
+        except AssertionError as problem:
+            problems.append(f"{route}: {problem}")
+        except Exception as problem:  # a view that fails is a 500: report it with the rest
+            problems.append(f"{route}: raised {problem!r}")
+        else:
+            walked += 1
+    assert not problems, "\n".join(problems)
+    return walked
+
+
+# The public site's version number moves with any public change; the change itself is compared.
+DERIVED = {"site_state"}
+
+
+def snapshot(walker_email: str | None = None) -> dict:
+    """Every row of every table, but the walker's own account (their sessions, their own
+    account's audit entries): changing those is theirs to do."""
+    db.session.rollback()  # see what the requests committed
+    walker = None
+    if walker_email is not None:
+        users = db.metadata.tables["users"]
+        walker = db.session.scalar(select(users.c.id).where(users.c.email == walker_email))
+    state = {}
+    for table in db.metadata.sorted_tables:
+        if table.name in DERIVED:
+            continue
+        query = select(table).order_by(*table.primary_key.columns)
+        if walker is not None:
+            if table.name == "users":
+                query = query.where(table.c.id != walker)
+            elif "user_id" in table.c:
+                query = query.where(or_(table.c.user_id.is_(None), table.c.user_id != walker))
+            if "actor_id" in table.c and "agency_id" in table.c:
+                query = query.where(not_(and_(table.c.actor_id == walker,
+                                              table.c.agency_id.is_(None))))  # fmt: skip
+        state[table.name] = db.session.execute(query).all()
+    return state
+
+
+def changed_tables(before: dict, after: dict) -> list[str]:
+    return [name for name in before if before[name] != after[name]]
+
+
+def signed_in_client(app, email: str):
+    app.test_client_class = FreshContextClient  # each request its own context, as in a server
+    client = app.test_client()
+    response = client.post("/admin/login", data={"email": email, "password": PASSWORD})
+    assert response.status_code == 302, f"{email} could not sign in"
+    return client
+
+
+# --- (a) every endpoint declares its permission --------------------------------------------------
+
+
+def test_every_admin_endpoint_declares_its_permission(app):
+    undeclared = sorted({r.endpoint for r in admin_routes(app) if r.permission is None})
+    assert undeclared == []
+    assert len({r.endpoint for r in admin_routes(app)}) >= 66
+
+
+def test_every_admin_url_can_be_filled_by_the_walk(app, world):
+    walk(admin_routes(app), world, lambda route, path: None)
+
+
+def test_an_endpoint_without_a_declaration_stops_the_app_from_starting():
+    probe = GuardedBlueprint("probe", __name__)
+
+    @probe.get("/declared")
+    @allow.signed_in
+    def declared_view():
+        return ""
+
+    @probe.get("/forgotten")
+    def forgotten():
+        return ""
+
+    with pytest.raises(UndeclaredPermission, match=r"probe\.forgotten declares no permission"):
+        Flask(__name__).register_blueprint(probe)
+
+
+def test_a_declaration_naming_an_argument_the_url_lacks_stops_the_app_from_starting():
+    probe = GuardedBlueprint("probe", __name__)
+
+    @probe.get("/incidents/<ref>")
+    @allow.role(Role.VIEWER, incident="reference")
+    def typo(ref):
+        return ""
+
+    with pytest.raises(UndeclaredPermission, match=r"probe\.typo loads incident from <reference>"):
+        Flask(__name__).register_blueprint(probe)
+
+
+def test_declarations_say_where_a_role_is_needed():
+    with pytest.raises(ValueError, match="say where"):
+        allow.role(Role.VIEWER)
+    with pytest.raises(ValueError, match="unknown kind"):
+        allow.role(Role.VIEWER, incidnet="ref")
+    with pytest.raises(ValueError, match="approval= needs incident= before it"):
+        allow.role(Role.VIEWER, approval="approval_id")
+
+
+def test_a_view_that_lost_its_declaration_is_refused_before_it_runs(app, client):
+    ran = []
+
+    def policy_table():
+        ran.append(True)
+        return "the policy"
+
+    app.view_functions["admin.policy_table"] = policy_table
+    with pytest.raises(UndeclaredPermission, match="admin.policy_table"):
+        client.get("/admin/policy")
+    assert ran == []
+    check = pytest.raises(UndeclaredPermission, match="admin.policy_table declares no permission")
+    with check:
+        check_declarations(app, "admin")
+
+
+# --- (b) strangers and the staff of another agency -----------------------------------------------
+
+
+def test_a_stranger_is_sent_to_sign_in_from_every_admin_endpoint_and_method(app, client, world):
+    def check(route: Route, path: str) -> None:
+        before = snapshot()
+        response = client.open(path, method=route.method, data=hostile(world))
+        if not route.permission.sign_in:  # the way in
+            assert response.status_code < 500
+            return
+        assert response.status_code == 302
+        assert response.headers["Location"].startswith("/admin/login?next=")
+        assert changed_tables(before, snapshot()) == []
+
+    assert walk(admin_routes(app), world, check) >= 82  # endpoints x methods, open ones too
+
+
+def test_someone_with_every_role_in_one_agency_reaches_nothing_of_another(app, world):
+    """Each endpoint and method, by a service owner of agency A with agency B's objects in the
+    URL (and B's ids in the form): refused with 403 or 404 when the URL names B's objects; any
+    other page shows nothing private of B's; nothing changes but the owner's own account."""
+    refused = []
+
+    def check(route: Route, path: str) -> None:
+        client = signed_in_client(app, world.owner_of_ours)  # afresh: a route may sign out
+        before = snapshot(world.owner_of_ours)
+        response = client.open(path, method=route.method, data=hostile(world))
+        if route.names_objects:
+            assert response.status_code in (403, 404), response.status_code
+            refused.append(route)
+        else:
+            assert response.status_code < 500, response.status_code
+            page = response.get_data(as_text=True)
+            assert [s for s in world.secrets if s in page] == [], "shows agency B's secrets"
+        if route.permission.sign_in:  # an open endpoint (a reset link asked for) is anyone's
+            assert changed_tables(before, snapshot(world.owner_of_ours)) == []
+
+    assert walk(admin_routes(app), world, check) >= 82
+    assert len(refused) >= 43
+
+
+# --- (c) the role walk: a viewer changes nothing ------------------------------------------------
+
+
+def admits_viewers(permission: Permission) -> bool:
+    return permission.role in (None, Role.VIEWER) and not permission.site_admin
+
+
+def test_a_viewer_cannot_change_anything_through_any_endpoint(app, world):
+    """Every method but GET of every endpoint, by a viewer of agency B with B's objects: refused
+    with 403 (or 404) unless the declaration admits viewers, and nothing changes either way
+    but the viewer's own account."""
+
+    def check(route: Route, path: str) -> None:
+        client = signed_in_client(app, world.viewer_of_theirs)
+        before = snapshot(world.viewer_of_theirs)
+        response = client.open(path, method=route.method, data=hostile(world))
+        if admits_viewers(route.permission):
+            assert response.status_code < 500, response.status_code
+        else:
+            assert response.status_code in (403, 404), response.status_code
+        if route.permission.sign_in:
+            assert changed_tables(before, snapshot(world.viewer_of_theirs)) == []
+
+    changing = [route for route in admin_routes(app) if route.method != "GET"]
+    assert walk(changing, world, check) >= 50
+
+
+def test_the_walks_cover_every_admin_endpoint_and_method(app):
+    routes = admin_routes(app)
+    assert {r.endpoint for r in routes} == {
+        rule.endpoint for rule in app.url_map.iter_rules() if rule.endpoint.startswith("admin.")
+    }
