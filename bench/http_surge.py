@@ -207,19 +207,24 @@ class Publisher:
         self.count = 0
 
     def stop(self) -> None:
-        self.process.send_signal(signal.SIGINT)
+        self.process.terminate()
         output, _ = self.process.communicate(timeout=30)
         self.count = int(output.strip() or 0)
 
 
 PUBLISH_EVERY = """
-import sys, time
+import signal, sys, time
 from datetime import timedelta
 from statuspage import clock, create_app
 from statuspage.extensions import db
 from statuspage.incidents.models import Incident, State
 from statuspage.incidents.operations import publish_update
 ref, seconds = sys.argv[1], float(sys.argv[2])
+
+def stop(*_):
+    raise KeyboardInterrupt
+
+signal.signal(signal.SIGTERM, stop)  # SIGINT is ignored in a job started in the background
 app = create_app()
 count = 0
 try:
