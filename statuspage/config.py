@@ -41,6 +41,14 @@ class Config:
     LOGIN_MAX_FAILURES_PER_ACCOUNT_AND_ADDRESS = 5
     LOGIN_MAX_FAILURES_PER_ADDRESS = 20
     LOGIN_MAX_FAILURES_PER_ACCOUNT = 100
+    # Who must have a second factor (an authenticator app or a passkey) before using the admin:
+    # "site_admin" and role keys, a role meaning that role or a higher one in any agency.
+    REQUIRE_SECOND_FACTOR_FOR = ["site_admin", "service_owner"]
+    # Wrong second-factor codes for one account from anywhere within LOGIN_THROTTLE_WINDOW (the
+    # addresses it signed in from lately exempt); per account and address the password's limit.
+    SECOND_FACTOR_MAX_FAILURES_PER_ACCOUNT = 20
+    # Passkeys (WebAuthn): the relying party id; none means the host the admin is reached at.
+    WEBAUTHN_RP_ID: str | None = None
     # One-time links to choose a password, and the limits on asking for a reset link.
     INVITATION_VALID_FOR = timedelta(hours=72)
     PASSWORD_RESET_VALID_FOR = timedelta(hours=1)

@@ -22,13 +22,22 @@ from .reports.models import (
     ReportRevision,
 )
 from .subscriptions.models import Notification, Subscriber, SubscriberScope, Webhook
-from .users.models import LoginFailure, Membership, User
+from .users.models import (
+    CodeFailure,
+    LoginFailure,
+    Membership,
+    Passkey,
+    RecoveryCode,
+    TotpFactor,
+    User,
+)
 
 __all__ = [
     "AffectedService",
     "Agency",
     "Approval",
     "AuditEntry",
+    "CodeFailure",
     "Contact",
     "IncidentNote",
     "IncidentRole",
@@ -42,15 +51,18 @@ __all__ = [
     "MissedDeadline",
     "MonthlyReport",
     "Notification",
+    "Passkey",
     "PostIncidentReport",
     "PreventiveAction",
     "PriorityChange",
+    "RecoveryCode",
     "Reminder",
     "ReportRevision",
     "Service",
     "SiteState",
     "Subscriber",
     "SubscriberScope",
+    "TotpFactor",
     "UpdateTemplate",
     "User",
     "Webhook",

@@ -57,6 +57,9 @@ def make_app(database_url: str, **overrides):
         "WTF_CSRF_ENABLED": False,
         "SITE_TIMEZONE": "America/New_York",
         "PAGE_CACHE_CHECK_SECONDS": 0,
+        # Tests sign in as site admins and owners with a password alone; the tests of second
+        # factors turn the requirement on (tests/users/test_second_factor.py).
+        "REQUIRE_SECOND_FACTOR_FOR": [],
     }
     config.update(overrides)
     return create_app(config)

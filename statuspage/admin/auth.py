@@ -45,9 +45,12 @@ def safe_next(target: str | None) -> str:
 
 
 def second_factor_step(user, next_url: str):
-    """After the password: a response asking for the user's second factor, or None when the
-    password is enough. Nothing asks for one yet; TOTP and passkeys plug in here."""
-    return None
+    """After the password: a response asking for the user's second factor (an authenticator
+    app's code, a passkey or a recovery code; admin/second_factor.py), or None when the password
+    is enough."""
+    from .second_factor import ask_for_second_factor
+
+    return ask_for_second_factor(user, next_url)
 
 
 def _minutes(n: int) -> str:
