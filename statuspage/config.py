@@ -49,6 +49,11 @@ class Config:
     SECOND_FACTOR_MAX_FAILURES_PER_ACCOUNT = 20
     # Passkeys (WebAuthn): the relying party id; none means the host the admin is reached at.
     WEBAUTHN_RP_ID: str | None = None
+    # Single sign-on with OpenID Connect: off until an issuer, a client id and a secret are set.
+    OIDC_ISSUER: str | None = None
+    OIDC_CLIENT_ID: str | None = None
+    OIDC_CLIENT_SECRET: str | None = None
+    OIDC_PROVIDER_NAME = "your organisation's account"
     # One-time links to choose a password, and the limits on asking for a reset link.
     INVITATION_VALID_FOR = timedelta(hours=72)
     PASSWORD_RESET_VALID_FOR = timedelta(hours=1)
@@ -128,6 +133,7 @@ def from_environment() -> dict:
         settings["SITE_TIMEZONE"] = zone
     for name in (
         "SITE_URL", "MAIL_SERVER", "MAIL_USERNAME", "MAIL_PASSWORD", "MAIL_FROM", "STATIC_EXPORT_DIR",
+        "OIDC_ISSUER", "OIDC_CLIENT_ID", "OIDC_CLIENT_SECRET",
     ):  # fmt: skip
         if value := os.environ.get(name):
             settings[name] = value
