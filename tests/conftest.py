@@ -9,6 +9,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
+from argon2 import PasswordHasher
 from flask.testing import FlaskClient
 from flask_migrate import upgrade
 from sqlalchemy import create_engine, text
@@ -18,6 +19,13 @@ from statuspage import clock, create_app
 from statuspage.communications.defaults import seed
 from statuspage.config import normalise_database_url
 from statuspage.extensions import db
+from statuspage.users import passwords
+
+# The suite hashes thousands of passwords (every test user, every sign-in): argon2id at its
+# cheapest settings here, so the suite spends its time on behaviour; the app keeps the library's
+# defaults (and the CLI and servers the tests start run with them).
+passwords._hasher = PasswordHasher(time_cost=1, memory_cost=8, parallelism=1)
+passwords._DUMMY_HASH = passwords._hasher.hash("not a real password")
 
 # A fixed "now" for tests that pin the clock: a Monday afternoon in Eastern Standard Time.
 NOW = datetime(2026, 11, 23, 19, 30, tzinfo=UTC)
