@@ -22,7 +22,7 @@ from sqlalchemy import delete, exists, func, select, update
 from .. import audit, clock
 from ..extensions import db
 from .models import CodeFailure, Passkey, RecoveryCode, Role, TotpFactor, User, UserSession
-from .operations import KNOWN_ADDRESS_DAYS, UserError, end_sessions
+from .operations import KNOWN_ADDRESS_DAYS, UserError, end_sessions, until_below
 
 # Recovery codes are hashed with argon2id like passwords, at OWASP's lightest recommended cost
 # (19 MiB, one pass): a code is 10 random characters (about 49 bits), not a person's choice, and
@@ -308,19 +308,6 @@ def _count_failure(user: User, address: str) -> None:
     db.session.commit()
 
 
-def _until_below(condition, limit: int, since: datetime) -> datetime | None:
-    if limit <= 0:
-        return None
-    limit_th = db.session.scalar(
-        select(CodeFailure.at)
-        .where(CodeFailure.at >= since, condition)
-        .order_by(CodeFailure.at.desc())
-        .offset(limit - 1)
-        .limit(1)
-    )
-    return None if limit_th is None else limit_th + current_app.config["LOGIN_THROTTLE_WINDOW"]
-
-
 def code_throttled_until(user: User, address: str) -> datetime | None:
     """When a code may next be tried for this account from this address, if not now. Counted as
     passwords are (users/operations.throttled_until): per account and address, and per account
@@ -330,14 +317,18 @@ def code_throttled_until(user: User, address: str) -> datetime | None:
     now = clock.now()
     since = now - config["LOGIN_THROTTLE_WINDOW"]
     ends = [
-        _until_below(
+        until_below(
+            CodeFailure.at,
             (CodeFailure.user_id == user.id) & (CodeFailure.address == address),
             config["LOGIN_MAX_FAILURES_PER_ACCOUNT_AND_ADDRESS"],
             since,
         )
     ]
-    ceiling = _until_below(
-        CodeFailure.user_id == user.id, config["SECOND_FACTOR_MAX_FAILURES_PER_ACCOUNT"], since
+    ceiling = until_below(
+        CodeFailure.at,
+        CodeFailure.user_id == user.id,
+        config["SECOND_FACTOR_MAX_FAILURES_PER_ACCOUNT"],
+        since,
     )
     if ceiling is not None and not _known_address(user, address, now):
         ends.append(ceiling)

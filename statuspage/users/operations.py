@@ -417,15 +417,16 @@ class SignIn:
         return self.wait_minutes is not None
 
 
-def _until_below(condition, limit: int, since: datetime) -> datetime | None:
+def until_below(at, condition, limit: int, since: datetime) -> datetime | None:
     """When fewer than ``limit`` recent failures will match: the moment the limit-th most recent
-    leaves the window (None when fewer than ``limit`` match now)."""
+    leaves the window (None when fewer than ``limit`` match now). ``at`` is the failure table's
+    time column (password failures here, second-factor code failures in factors.py)."""
     if limit <= 0:
         return None
     limit_th = db.session.scalar(
-        select(LoginFailure.at)
-        .where(LoginFailure.at >= since, condition)
-        .order_by(LoginFailure.at.desc())
+        select(at)
+        .where(at >= since, condition)
+        .order_by(at.desc())
         .offset(limit - 1)
         .limit(1)
     )
@@ -460,15 +461,24 @@ def throttled_until(email: str, address: str) -> datetime | None:
     since = now - config["LOGIN_THROTTLE_WINDOW"]
     email = normalise_email(email)
     ends = [
-        _until_below(
+        until_below(
+            LoginFailure.at,
             (LoginFailure.email == email) & (LoginFailure.address == address),
             config["LOGIN_MAX_FAILURES_PER_ACCOUNT_AND_ADDRESS"],
             since,
         ),
-        _until_below(LoginFailure.address == address, config["LOGIN_MAX_FAILURES_PER_ADDRESS"], since),
+        until_below(
+            LoginFailure.at,
+            LoginFailure.address == address,
+            config["LOGIN_MAX_FAILURES_PER_ADDRESS"],
+            since,
+        ),
     ]
-    ceiling = _until_below(
-        LoginFailure.email == email, config["LOGIN_MAX_FAILURES_PER_ACCOUNT"], since
+    ceiling = until_below(
+        LoginFailure.at,
+        LoginFailure.email == email,
+        config["LOGIN_MAX_FAILURES_PER_ACCOUNT"],
+        since,
     )
     if ceiling is not None and not _known_address(email, address, now):
         ends.append(ceiling)
