@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+import importlib
 import secrets
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -49,6 +50,13 @@ STALE_CLAIM = timedelta(minutes=1)
 RENEW_CLAIM = timedelta(seconds=15)
 WEBHOOK_TIMEOUT_SECONDS = 10
 PERSONAL_EVENTS = {"confirmation", "manage_link"}
+# Channels sent by their own modules: "module:function", called with (row, now). The function
+# sends one row or raises: EventGone or SubscriptionError (never retried), Skip (no longer
+# needed), anything else (retried with backoff). Imported when first needed.
+CHANNEL_SENDERS = {
+    "sms": "statuspage.sms.delivery:send",
+    "social": "statuspage.social.delivery:send",
+}
 
 
 @dataclass
@@ -106,6 +114,7 @@ class Row:
 
     id: int
     channel: str
+    recipient_key: str
     event: str
     event_key: str
     attempts: int
@@ -119,7 +128,8 @@ class Row:
 def _rows(ids: list[int]) -> list[Row]:
     query = (
         select(
-            Notification.id, Notification.channel, Notification.event, Notification.event_key,
+            Notification.id, Notification.channel, Notification.recipient_key, Notification.event,
+            Notification.event_key,
             Notification.attempts, Notification.subscriber_id, Subscriber.email,
             Webhook.url, Webhook.secret, Notification.address,
         )
@@ -296,6 +306,9 @@ def _deliver(row: Row, mailer: Mailer, cache: dict, links, now: datetime) -> boo
     if row.channel == "staff":
         mailer.submit(row.id, staff_message(row.id, row.address, row.event_key))
         return True
+    if row.channel in CHANNEL_SENDERS:
+        channel_sender(row.channel)(row, now)
+        return False
     if row.channel == "email" and row.email is None:
         raise EventGone("the subscriber has left")
     if row.channel == "webhook" and row.webhook_url is None:
@@ -321,6 +334,11 @@ def _deliver(row: Row, mailer: Mailer, cache: dict, links, now: datetime) -> boo
     body = webhook_body(rendered, row.event, row.event_key)
     post_webhook(row.webhook_url, row.webhook_secret, body, now)
     return False
+
+
+def channel_sender(channel: str):
+    module, _, name = CHANNEL_SENDERS[channel].partition(":")
+    return getattr(importlib.import_module(module), name)
 
 
 def signature(secret: str, timestamp: str, body: bytes) -> str:
