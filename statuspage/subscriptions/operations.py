@@ -17,6 +17,8 @@ from ..extensions import db
 from ..incidents.models import Incident, IncidentUpdate
 from ..incidents.visibility import is_public
 from ..policy import EmailSubscribers, current_policy
+from ..sms import operations as sms
+from ..social import operations as social
 from . import webhooks
 from .models import Notification, Subscriber, SubscriberScope, Webhook
 from .tokens import read_confirm_token, read_manage_token
@@ -215,6 +217,8 @@ def enqueue_update(incident: Incident, update: IncidentUpdate) -> None:
         [a.service_id for a in incident.affected],
         email=rule is not EmailSubscribers.NO,
     )
+    sms.enqueue_update(incident, update)
+    social.enqueue_update(incident, update)
 
 
 def enqueue_report(incident: Incident, revision) -> None:

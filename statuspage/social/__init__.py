@@ -1,0 +1,1 @@
+"""social (issue 15)."""
