@@ -135,6 +135,16 @@ class PriorityRules:
     default_impact: str = "partial_outage"
     # A short closing note to the public page and its subscribers when the incident is closed.
     closure_notice: bool = True
+    # Text messages to SMS subscribers for services of this tier or a more critical one (tier 1
+    # is the most critical); None: no text messages at this priority.
+    sms_up_to_tier: int | None = None
+    # Each public update is posted to the agencies' social media accounts that allow posting.
+    social_media: bool = False
+    # A media statement (and internal talking points) is prepared and approved before release.
+    media_statement: bool = False
+
+    def sends_sms(self, tier: int) -> bool:
+        return self.sms_up_to_tier is not None and tier <= self.sms_up_to_tier
 
     def target_resolution(self, tier: int) -> Duration:
         return self.target_resolution_tier1 if tier <= 1 else self.target_resolution_other_tiers
@@ -217,6 +227,9 @@ DEFAULT_TABLE: dict[str, dict[str, str]] = {
         "public": "always",
         "default_impact": "major_outage",
         "closure_notice": "yes",
+        "sms_up_to_tier": "2",
+        "social_media": "yes",
+        "media_statement": "yes",
     },
     "P2": {
         "acknowledge": "15 minutes",
@@ -232,6 +245,9 @@ DEFAULT_TABLE: dict[str, dict[str, str]] = {
         "public": "always",
         "default_impact": "partial_outage",
         "closure_notice": "yes",
+        "sms_up_to_tier": "2",
+        "social_media": "no",
+        "media_statement": "yes",
     },
     "P3": {
         "acknowledge": "1 hour",
@@ -247,6 +263,9 @@ DEFAULT_TABLE: dict[str, dict[str, str]] = {
         "public": "when_marked",
         "default_impact": "partial_outage",
         "closure_notice": "yes",
+        "sms_up_to_tier": "none",
+        "social_media": "no",
+        "media_statement": "no",
     },
     "P4": {
         "acknowledge": "4 business hours",
@@ -262,6 +281,9 @@ DEFAULT_TABLE: dict[str, dict[str, str]] = {
         "public": "never",
         "default_impact": "degraded_performance",
         "closure_notice": "no",
+        "sms_up_to_tier": "none",
+        "social_media": "no",
+        "media_statement": "no",
     },
 }
 DEFAULT_RULES: dict[str, str | int] = {
@@ -311,7 +333,9 @@ def _priority(value, key: str) -> int:
 
 # Row keys added after the first release: an older policy.toml without them takes the default
 # row's value for that priority, so an upgrade never stops a site that has an override.
-OPTIONAL_ROW_KEYS = frozenset({"default_impact", "closure_notice"})
+OPTIONAL_ROW_KEYS = frozenset(
+    {"default_impact", "closure_notice", "sms_up_to_tier", "social_media", "media_statement"}
+)
 IMPACT_CHOICES = ("degraded_performance", "partial_outage", "major_outage")
 
 
@@ -329,6 +353,14 @@ def _impact(value, key: str) -> str:
         choices = ", ".join(repr(choice) for choice in IMPACT_CHOICES)
         raise PolicyError(f"{key}: {value!r} is not one of {choices}")
     return value
+
+
+def _tier(value, key: str) -> int | None:
+    if value == "none":
+        return None
+    if str(value) not in ("1", "2", "3", "4"):
+        raise PolicyError(f"{key}: {value!r} is not a tier from 1 to 4 or 'none'")
+    return int(value)
 
 
 def _yes_no(value, key: str) -> bool:
@@ -367,6 +399,9 @@ def _priority_rules(row: dict, where: str) -> PriorityRules:
         public=_choice(Visibility, row["public"], key("public")),
         default_impact=_impact(row["default_impact"], key("default_impact")),
         closure_notice=_yes_no(row["closure_notice"], key("closure_notice")),
+        sms_up_to_tier=_tier(row["sms_up_to_tier"], key("sms_up_to_tier")),
+        social_media=_yes_no(row["social_media"], key("social_media")),
+        media_statement=_yes_no(row["media_statement"], key("media_statement")),
     )
 
 

@@ -48,6 +48,9 @@ COLUMNS = (
     ("public", "On the public site"),
     ("default_impact", "Impact unless chosen"),
     ("closure_notice", "Closing note to the public"),
+    ("sms_up_to_tier", "Text messages (SMS)"),
+    ("social_media", "Posted to social media"),
+    ("media_statement", "Media statement"),
 )
 PRIORITY_NAMES = {1: "P1 Critical", 2: "P2 High", 3: "P3 Medium", 4: "P4 Low"}
 MATRIX_ROWS = (
@@ -138,9 +141,18 @@ def priority_rows(policy: Policy, override: dict) -> list[tuple[str, list[Cell]]
             "public": visibility_rule(p, policy),
             "default_impact": IMPACT_WORDS[rules.default_impact],
             "closure_notice": "yes" if rules.closure_notice else "no",
+            "sms_up_to_tier": sms_words(rules.sms_up_to_tier),
+            "social_media": "yes" if rules.social_media else "no",
+            "media_statement": "yes, approved before release" if rules.media_statement else "no",
         }  # fmt: skip
         rows.append((PRIORITY_NAMES[p], [Cell(words[key], key in given) for key, _ in COLUMNS]))
     return rows
+
+
+def sms_words(up_to_tier: int | None) -> str:
+    if up_to_tier is None:
+        return "no"
+    return "tier 1 services" if up_to_tier == 1 else f"services of tiers 1-{up_to_tier}"
 
 
 def rule_rows(policy: Policy, given: dict) -> list[tuple[str, Cell]]:

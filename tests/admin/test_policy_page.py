@@ -53,9 +53,12 @@ def instance(migrated, tmp_path, monkeypatch):
         context.pop()
 
 
-# A row written before default_impact and closure_notice were added: those keep the default.
+# A row written before default_impact, closure_notice and the channels were added: those keep the
+# default.
+LATER_KEYS = ("default_impact", "closure_notice", "sms_up_to_tier", "social_media",
+              "media_statement")  # fmt: skip
 P2_OVERRIDE = {key: value for key, value in DEFAULT_TABLE["P2"].items()
-               if key not in ("default_impact", "closure_notice")}  # fmt: skip
+               if key not in LATER_KEYS}  # fmt: skip
 P2_OVERRIDE.update(acknowledge="10 minutes", update_cadence="1 hour")
 
 
@@ -78,7 +81,9 @@ def test_every_staff_member_reads_the_default_policy(instance, tmp_path):
         "5 minutes", "15 minutes", "every 30 minutes", "1 hour", "4 hours", "mandatory",
         "within 48 hours of resolution", "within 5 business days", "yes", "service owner",
         "public once its first public update is posted", "major outage", "yes",
+        "services of tiers 1-2", "yes", "yes, approved before release",
     ]  # fmt: skip
+    assert table["P3 Medium"][13:] == ["no", "no", "no"]
     assert table["P3 Medium"][1:3] == ["no deadline", "every 1 day"]
     assert table["P3 Medium"][5] == "only if recurring (3+ in 30 days on the same service)"
     assert table["P3 Medium"][10] == (
@@ -111,7 +116,9 @@ def test_values_from_policy_toml_are_marked_with_the_file(instance, tmp_path):
     assert table["P2 High"][3] == f"4 hours {MARK}"
     assert all(cell.endswith(MARK) for cell in table["P2 High"][:11])
     # Keys the row left out (added to the policy later) keep the default, unmarked.
-    assert table["P2 High"][11:] == ["partial outage", "yes"]
+    assert table["P2 High"][11:] == [
+        "partial outage", "yes", "services of tiers 1-2", "no", "yes, approved before release"
+    ]
     assert not any(MARK in cell for cell in table["P1 Critical"])
     assert table["Reminders before each deadline"] == [f"10 minutes {MARK}"]
     assert table["Resolved incidents close after"] == ["24 hours"]
