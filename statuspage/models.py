@@ -22,6 +22,7 @@ from .reports.models import (
     ReportRevision,
 )
 from .subscriptions.models import Notification, Subscriber, SubscriberScope, Webhook
+from .social.models import SocialAccount, SocialPost  # noqa: F401
 from .users.models import (
     CodeFailure,
     LoginFailure,

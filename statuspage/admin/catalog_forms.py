@@ -100,6 +100,12 @@ class AgencyForm(BaseForm):
         validators=[Length(max=2000)],
     )
     display_order = WholeNumberField("Display order", **DISPLAY_ORDER)
+    hashtags = StringField(
+        "Hashtags for social media",
+        description="Added to every social media post about the agency's incidents, for example "
+        "#RevenueAgency #TaxDay. At most 5.",
+        validators=[Length(max=300)],
+    )
 
     def details(self) -> AgencyDetails:
         return AgencyDetails(
@@ -107,6 +113,7 @@ class AgencyForm(BaseForm):
             slug=self.slug.data,
             description=self.description.data or "",
             display_order=self.display_order.data or 0,
+            hashtags=self.hashtags.data or "",
         )
 
 

@@ -20,6 +20,8 @@ class Agency(db.Model):
     name: Mapped[str] = mapped_column(String(200))
     description: Mapped[str] = mapped_column(Text, default="")
     display_order: Mapped[int] = mapped_column(Integer, default=0)
+    # Added to every social media post about the agency's incidents: "#TaxDay #Outage".
+    hashtags: Mapped[str] = mapped_column(String(300), default="", server_default="")
 
     services: Mapped[list[Service]] = relationship(
         back_populates="agency", order_by="(Service.display_order, Service.name)"

@@ -17,6 +17,7 @@ from ..incidents.visibility import public_clause
 from ..internal.models import ServiceDependency
 from ..maintenance.models import MaintenanceWindow, window_services
 from ..reports.models import SITE_SLUG, MonthlyReport, MonthlyReportStatus
+from ..social.compose import parse_hashtags
 from ..users.models import User
 from .dependencies import dependency_edges, reaches
 from .models import Agency, Service
@@ -45,6 +46,7 @@ class AgencyDetails:
     slug: str
     description: str = ""
     display_order: int = 0
+    hashtags: str = ""  # added to its social media posts: "#TaxDay #Outage"
 
 
 @dataclass
@@ -89,12 +91,23 @@ def update_agency(agency: Agency, details: AgencyDetails, *, by: User | None) ->
     return changed
 
 
+def update_agency_hashtags(agency: Agency, hashtags: str, *, by: User | None) -> dict:
+    """The agency's hashtags alone (its service owners set them on its social media page),
+    checked and audited as any other change to the agency."""
+    return update_agency(agency, AgencyDetails(**{**_agency_values(agency), "hashtags": hashtags}),
+                         by=by)  # fmt: skip
+
+
 def _agency_values(agency: Agency) -> dict:
     return {name: getattr(agency, name) for name in AgencyDetails.__dataclass_fields__}
 
 
 def _check_agency(details: AgencyDetails, agency: Agency | None) -> None:
     _check_text(details.name, "name", "Enter the agency's name.")
+    try:
+        details.hashtags = " ".join(parse_hashtags(details.hashtags))
+    except ValueError as error:
+        raise CatalogError(str(error), "hashtags") from None
     _check_slug(details.slug)
     if details.slug in RESERVED_AGENCY_SLUGS:
         raise CatalogError(

@@ -31,6 +31,7 @@ from statuspage.incidents.operations import change_priority
 from statuspage.maintenance.operations import save_window
 from statuspage.reports import reviews
 from statuspage.reports.publishing import prepare_draft
+from statuspage.social.models import SocialAccount
 from statuspage.subscriptions.models import Notification, Webhook
 from statuspage.users.models import Role
 from tests.conftest import FreshContextClient
@@ -55,6 +56,7 @@ class World:
     webhook: int
     notification: int
     term: int
+    social_account: int
     owner_of_ours: str  # every role in agency A (a service owner can do all the others can)
     viewer_of_theirs: str
     secrets: tuple[str, ...]
@@ -89,7 +91,11 @@ def world(app) -> World:
         next_attempt_at=now, created_at=now, last_error="refused",
     )  # fmt: skip
     term = JargonTerm(term="walrusism", plainer="plain words")
-    db.session.add_all([notification, term])
+    social_account = SocialAccount(
+        agency_id=theirs.id, network="mastodon", name=f"{SECRET} on Mastodon",
+        base_url="https://social.example", secret="", enabled=True, created_at=now,
+    )  # fmt: skip
+    db.session.add_all([notification, term, social_account])
     db.session.commit()
     owner = make_user(ours, Role.SERVICE_OWNER)
     viewer = make_user(theirs, Role.VIEWER)
@@ -97,6 +103,7 @@ def world(app) -> World:
         ours=ours.id, theirs=theirs.id, service=service.id, ref=incident.ref,
         approval=approval.id, window=window.id, monthly_report=monthly.id, person=lead.id,
         person_email=lead.email, webhook=webhook.id, notification=notification.id, term=term.id,
+        social_account=social_account.id,
         owner_of_ours=owner.email, viewer_of_theirs=viewer.email,
         secrets=(SECRET, incident.ref, lead.email),
     )  # fmt: skip
@@ -115,6 +122,7 @@ ARGUMENTS = {
     "webhook_id": lambda w: w.webhook,  # agency B's partner
     "notification_id": lambda w: w.notification,  # a failed message to that partner
     "term_id": lambda w: w.term,  # jargon (site-wide)
+    "account_id": lambda w: w.social_account,  # agency B's Mastodon account
     "key": lambda w: "p1_initial",  # an update template (site-wide)
     "token": lambda w: "not-a-real-link",  # a one-time link: open, refused when unreadable
 }
