@@ -14,6 +14,7 @@ from .incidents.models import (
 )
 from .internal.models import Contact, IncidentNote, IncidentRole, ServiceDependency
 from .maintenance.models import MaintenanceWindow
+from .press.models import PressStatement, TalkingPoints  # noqa: F401
 from .publication import SiteState
 from .reports.models import (
     MonthlyReport,

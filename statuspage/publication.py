@@ -4,7 +4,9 @@ Every commit that inserts, changes or deletes a row of a public table (incidents
 services, maintenance windows…) bumps `site_state.version` in the same transaction. The page cache
 (`public/cache.py`) and the static export key on it, so a page is rendered once per change instead
 of once per request. Tables are public unless listed in PRIVATE_TABLES: forgetting a new table
-there costs a needless re-render, never a stale page.
+there costs a needless re-render, never a stale page. A model public only in some states says so
+with a `counts_as_public` property (a media statement, once released): its other changes re-render
+nothing.
 """
 
 from __future__ import annotations
@@ -25,7 +27,7 @@ PRIVATE_TABLES = frozenset({
     "site_state", "audit_log", "users", "memberships", "login_failures", "update_templates",
     "jargon_terms", "approvals", "missed_deadlines", "reminders", "subscribers",
     "subscriber_scopes", "webhooks", "notifications", "contacts", "incident_roles",
-    "incident_notes", "user_sessions",
+    "incident_notes", "user_sessions", "press_talking_points",
 })  # fmt: skip
 
 _CHANGED = "statuspage.public_changed"
@@ -71,6 +73,7 @@ def _touches_public_rows(session: Session) -> bool:
     rows = (*session.new, *session.dirty, *session.deleted)
     return any(
         getattr(type(row), "__tablename__", None) not in PRIVATE_TABLES
+        and getattr(row, "counts_as_public", True)  # a model public in some states only
         and (row not in session.dirty or session.is_modified(row))
         for row in rows
     )

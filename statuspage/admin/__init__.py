@@ -49,4 +49,5 @@ from . import triage  # noqa: E402,F401
 from . import users  # noqa: E402,F401
 from . import catalog, policy  # noqa: E402,F401
 from . import passkey_views, second_factor, single_sign_on  # noqa: E402,F401
+from . import press  # noqa: E402,F401
 from . import social  # noqa: E402,F401

@@ -31,6 +31,7 @@ from ..catalog.models import Agency, Service
 from ..extensions import db
 from ..incidents.models import Approval, Incident
 from ..maintenance.models import MaintenanceWindow
+from ..press.models import PressStatement
 from ..reports.models import MonthlyReport
 from ..users.models import Membership, Role, User
 
@@ -65,6 +66,14 @@ def _approval(approval_id: int, role: Role) -> Approval:
     if approval is None or approval.incident_id != g.incident.id:
         abort(404)
     return approval
+
+
+def _statement(statement_id: int, role: Role) -> PressStatement:
+    """One of the incident's media statements (the incident, declared before it, is checked)."""
+    statement = db.session.get(PressStatement, statement_id)
+    if statement is None or statement.incident_id != g.incident.id:
+        abort(404)
+    return statement
 
 
 def _agency(agency_id: int, role: Role) -> Agency:
@@ -128,6 +137,7 @@ class Kind:
 KINDS: dict[str, Kind] = {
     "incident": Kind(_incident, "incident"),
     "approval": Kind(_approval, "approval"),
+    "statement": Kind(_statement, "statement"),
     "agency": Kind(_agency, "agency"),
     "service": Kind(_service, "service"),
     "window": Kind(_window, "window"),
@@ -135,7 +145,8 @@ KINDS: dict[str, Kind] = {
     "person": Kind(_person, "person"),
     "account": Kind(_account, "person"),
 }
-NEEDS_BEFORE = {"approval": "incident"}  # an approval is looked up within its incident
+# An approval or a media statement is looked up within its incident.
+NEEDS_BEFORE = {"approval": "incident", "statement": "incident"}
 
 
 # --- declarations ---------------------------------------------------------------------------------
@@ -187,7 +198,8 @@ class Permission:
 class _Allow:
     """The declarations: ``@allow.open``, ``@allow.signed_in``, ``@allow.site_admin`` and
     ``@allow.role(Role.X, incident="ref")`` (or agency=, service=, window=, monthly_report=,
-    person=, account=, approval=; any_agency=True for a page of lists filtered by agency)."""
+    person=, account=, approval=, statement=; any_agency=True for a page of lists filtered by
+    agency)."""
 
     open = Permission(sign_in=False)
     signed_in = Permission()

@@ -121,6 +121,7 @@ def _load_renderers() -> None:
         importlib.import_module(f"{internal.__name__}.{module.name}")
     importlib.import_module("statuspage.incidents.reminders")
     importlib.import_module("statuspage.users.emails")
+    importlib.import_module("statuspage.press.messages")
     _loaded.append(True)
 
 

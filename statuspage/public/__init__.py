@@ -14,7 +14,7 @@ CACHEABLE = {
     "public.api_components", "public.api_incidents", "public.api_unresolved_incidents",
     "public.api_maintenances", "public.api_upcoming_maintenances", "public.api_active_maintenances",
     "public.embed_script", "public.embed_frame", "public.incident_report", "public.reports_index",
-    "public.monthly_report",
+    "public.monthly_report", "public.press", "public.agency_press", "public.press_statement",
 }  # fmt: skip
 
 
@@ -38,3 +38,4 @@ def canonical_link():
 
 
 from . import acknowledge, api, embed, feeds, reports, routes, subscriptions  # noqa: E402,F401
+from . import press  # noqa: E402,F401

@@ -26,6 +26,7 @@ from .. import clock
 from ..catalog.queries import agencies_with_services
 from ..extensions import db
 from ..incidents.models import Incident
+from ..press import queries as press_queries
 from ..reports.models import ReportRevision
 from .reports import published_months
 from ..incidents.visibility import public_clause
@@ -88,6 +89,10 @@ def public_paths() -> list[str]:
     )
     paths += [url_for("public.incident_report", ref=ref) for ref in reviewed]
     paths.append(url_for("public.reports_index"))
+    paths.append(url_for("public.press"))
+    paths += [url_for("public.agency_press", slug=a.slug) for a in agencies_with_services()]
+    paths += [url_for("public.press_statement", slug=s.slug)
+              for s in press_queries.released_statements(limit=None)]  # fmt: skip
     for report in published_months():
         name = f"{report.month:%Y-%m}"
         paths += [

@@ -29,6 +29,7 @@ from statuspage.extensions import db
 from statuspage.incidents.models import Approval
 from statuspage.incidents.operations import change_priority
 from statuspage.maintenance.operations import save_window
+from statuspage.press.operations import start_statement
 from statuspage.reports import reviews
 from statuspage.reports.publishing import prepare_draft
 from statuspage.social.models import SocialAccount
@@ -49,6 +50,7 @@ class World:
     service: int
     ref: str
     approval: int
+    statement: int
     window: int
     monthly_report: int
     person: int
@@ -71,6 +73,7 @@ def world(app) -> World:
     incident = make_incident([service], priority=2, title=f"{SECRET} incident", by=lead)
     assert change_priority(incident, to=4, reason=f"{SECRET} fewer", by=lead) == "requested"
     approval = db.session.scalars(select(Approval).where(Approval.incident_id == incident.id)).one()
+    statement = start_statement(incident, by=lead)  # a media statement's draft
     reviews.start_review(incident, by=lead)
     now = clock.now()
     window = save_window(
@@ -101,7 +104,8 @@ def world(app) -> World:
     viewer = make_user(theirs, Role.VIEWER)
     return World(
         ours=ours.id, theirs=theirs.id, service=service.id, ref=incident.ref,
-        approval=approval.id, window=window.id, monthly_report=monthly.id, person=lead.id,
+        approval=approval.id, statement=statement.id, window=window.id,
+        monthly_report=monthly.id, person=lead.id,
         person_email=lead.email, webhook=webhook.id, notification=notification.id, term=term.id,
         social_account=social_account.id,
         owner_of_ours=owner.email, viewer_of_theirs=viewer.email,
@@ -113,6 +117,7 @@ def world(app) -> World:
 ARGUMENTS = {
     "ref": lambda w: w.ref,  # an incident
     "approval_id": lambda w: w.approval,  # a pending approval of that incident
+    "statement_id": lambda w: w.statement,  # a media statement's draft about that incident
     "decision": lambda w: "approve",
     "agency_id": lambda w: w.theirs,
     "service_id": lambda w: w.service,

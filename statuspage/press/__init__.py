@@ -1,0 +1,1 @@
+"""Media statements for high-visibility incidents, with internal talking points (issue 15)."""
