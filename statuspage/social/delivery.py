@@ -78,14 +78,12 @@ def post_to_bluesky(account: SocialAccount, password: str, post: Post) -> tuple[
     from atproto_client.exceptions import UnauthorizedError
     from atproto_client.request import Request
 
+    rich = models.AppBskyRichtextFacet
     facets = [
-        models.AppBskyRichtextFacet.Main(
-            features=[models.AppBskyRichtextFacet.Link(uri=facet.uri) if facet.uri
-                      else models.AppBskyRichtextFacet.Tag(tag=facet.tag)],
-            index=models.AppBskyRichtextFacet.ByteSlice(
-                byte_start=facet.byte_start, byte_end=facet.byte_end
-            ),
-        )  # fmt: skip
+        rich.Main(
+            features=[rich.Link(uri=facet.uri) if facet.uri else rich.Tag(tag=facet.tag)],
+            index=rich.ByteSlice(byte_start=facet.byte_start, byte_end=facet.byte_end),
+        )
         for facet in post.facets
     ]
     request = Request(timeout=TIMEOUT_SECONDS, headers={"User-Agent": USER_AGENT})

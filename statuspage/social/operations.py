@@ -212,7 +212,8 @@ def _enqueue(incident: Incident, update: IncidentUpdate, account: SocialAccount)
     db.session.execute(
         insert(Notification)
         .values(
-            channel=CHANNEL, recipient_key=f"social:{account.id}", incident_id=incident.id,
+            channel=CHANNEL, recipient_key=f"social:{account.id}", address=account.name[:254],
+            incident_id=incident.id,
             event=EVENT, event_key=str(update.id), status="pending", attempts=0,
             next_attempt_at=now, last_error="", created_at=now,
         )

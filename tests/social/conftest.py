@@ -80,7 +80,7 @@ class MastodonServer(StandIn):
     token = "mastodon-token-Zq81"
 
     def get(self, path, headers):
-        if path.startswith("/api/v1/instance") or path.startswith("/api/v2/instance"):
+        if path.startswith(("/api/v1/instance", "/api/v2/instance")):
             return 200, {"uri": "127.0.0.1", "domain": "127.0.0.1", "title": "Stand-in",
                          "version": "4.3.0", "api_versions": {"mastodon": 2}}  # fmt: skip
         return 404, {"error": "not found"}

@@ -203,7 +203,7 @@ def test_the_incident_page_shows_a_ready_post_per_network_with_its_count_and_cop
     link = f"https://status.example.gov/incidents/{incident.ref}"
     for key, limit in (("mastodon", 500), ("bluesky", 300), ("x", 280), ("threads", 500)):
         box = re.search(rf'<textarea id="social-post-{key}" readonly[^>]*>(.*?)</textarea>', page,
-                        re.S)  # fmt: skip
+                        re.DOTALL)  # fmt: skip
         assert box and link in box.group(1) and "#Revenue" in box.group(1)
         assert re.search(rf'id="social-count-{key}">\d+ of {limit} ', page)
         assert f'data-copy="social-post-{key}" hidden' in page  # shown by the script only

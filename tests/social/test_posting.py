@@ -129,7 +129,9 @@ def test_a_500_from_the_instance_is_retried_and_then_succeeds(
     assert len(mastodon_server.posts) == 1
 
 
-def test_a_refused_token_fails_at_once_with_the_reason_kept(service, agency, mastodon_server):
+def test_a_refused_token_fails_at_once_with_the_reason_kept(
+    client, service, agency, mastodon_server
+):
     social.add_account(agency, social.AccountDetails(
         "mastodon", "@revenue", base_url=mastodon_server.url, secret="revoked-token"), by=None)
     make_incident([service], priority=1)
@@ -138,6 +140,9 @@ def test_a_refused_token_fails_at_once_with_the_reason_kept(service, agency, mas
     [row] = social_rows()
     assert row.status == "failed" and "refused the token" in row.last_error
     assert mastodon_server.posts == []
+    login(client, make_user(site_admin=True))
+    page = client.get("/admin/outbox").text
+    assert "@revenue (social media)" in page and "refused the token" in page
 
 
 def test_a_p3_update_is_not_posted_automatically_and_post_now_posts_it(
@@ -195,7 +200,7 @@ def test_a_failed_post_can_be_tried_again_from_the_incident_page(
 
 
 def test_a_disabled_account_gets_nothing(service, accounts, mastodon_server, bluesky_server):
-    mastodon, bluesky = accounts
+    _, bluesky = accounts
     social.set_account_enabled(bluesky, False, by=None)
     make_incident([service], priority=1)
     outbox.dispatch_until_empty()
@@ -255,5 +260,5 @@ def test_a_removed_account_keeps_its_posts_on_the_incident(service, accounts, ma
     outbox.dispatch_until_empty()
     social.remove_account(accounts[0], by=None)
     assert db.session.get(SocialAccount, accounts[1].id) is not None
-    mastodon_post = [p for p in posts_of(incident) if p.network == "mastodon"][0]
+    mastodon_post = next(p for p in posts_of(incident) if p.network == "mastodon")
     assert mastodon_post.account_id is None and mastodon_post.url.startswith(mastodon_server.url)
