@@ -10,11 +10,14 @@ import smtplib
 import sys
 import uuid
 from dataclasses import dataclass
+from email import policy as email_policy
 from email.header import Header
-from email.policy import compat32
+from email.headerregistry import Address
 from email.mime.multipart import MIMEMultipart
 from email.mime.text import MIMEText
-from email.utils import format_datetime, make_msgid
+from email.policy import Compat32
+from email.utils import format_datetime, make_msgid, parseaddr
+from functools import lru_cache
 from pathlib import Path
 
 from flask import current_app
@@ -22,8 +25,12 @@ from flask import current_app
 from . import clock
 
 MAIL_DIRECTORY = "mail"
-# SMTP wants CRLF line ends; smtplib does not convert bytes for us.
-WIRE_FORMAT = compat32.clone(linesep="\r\n", max_line_length=998)
+# Headers written by people (a title, an agency's name) are folded as RFC 5322 and RFC 2047 say:
+# lines of at most 78 characters, non-ASCII text as several encoded words. Other headers (links,
+# addresses, dates) are ASCII written as they are: folding a long List-Unsubscribe link would
+# turn it into encoded words that mail clients cannot follow.
+FOLDED_HEADERS = {"From", "Subject"}
+HEADER_FORMAT = email_policy.SMTP  # CRLF line ends, 78 characters a line
 
 
 @dataclass(frozen=True)
@@ -33,22 +40,32 @@ class Message:
     text: str
     html: str | None = None
     headers: tuple[tuple[str, str], ...] = ()
+    sender_name: str | None = None  # the From display name (the address is MAIL_FROM)
 
 
-def _header(value: str) -> str | Header:
-    """A header value; line breaks are refused (header injection), non-ASCII is encoded."""
+def _header(value: str) -> str:
+    """A header value; line breaks are refused (header injection)."""
     if "\r" in value or "\n" in value:
         raise ValueError(f"line break in an email header: {value!r}")
-    return value if value.isascii() else Header(value, "utf-8")
+    return value
+
+
+def sender(address: str, name: str | None) -> str:
+    """The From header: "Department of Revenue <status@example.gov>", the name quoted where it
+    needs it (a comma, a quote); ``address`` may carry a name of its own, which ``name`` replaces."""
+    configured_name, addr_spec = parseaddr(address)
+    name = " ".join((name or configured_name).split())
+    return str(Address(display_name=name, addr_spec=addr_spec)) if name else addr_spec
 
 
 def _headers(message: Message, sender: str) -> list[tuple[str, str]]:
+    domain = parseaddr(sender)[1].rpartition("@")[2]
     return [
         ("From", sender),
         ("To", ", ".join(message.to)),
         ("Subject", " ".join(message.subject.split())),
         ("Date", format_datetime(clock.now())),
-        ("Message-ID", make_msgid(domain=sender.rpartition("@")[2] or None)),
+        ("Message-ID", make_msgid(domain=domain or None)),
         *message.headers,
     ]
 
@@ -70,9 +87,46 @@ def build(message: Message, sender: str) -> MIMEMultipart | MIMEText:
 
 def _header_line(name: str, value: str) -> bytes:
     value = _header(value)
-    if isinstance(value, str) and len(name) + len(value) + 2 <= WIRE_FORMAT.max_line_length:
+    length = len(name) + len(value) + 2
+    if value.isascii() and (length <= HEADER_FORMAT.max_line_length or name not in FOLDED_HEADERS):
+        if length > 998:
+            raise ValueError(f"an email header longer than 998 characters: {name}")
         return f"{name}: {value}\r\n".encode()
-    return WIRE_FORMAT.fold_binary(name, value)  # encoded or long: as the email package folds it
+    return _folded(name, value)
+
+
+@lru_cache(maxsize=256)
+def _folded(name: str, value: str) -> bytes:
+    """A header folded into lines of at most 78 characters (remembered: one subject goes to
+    many subscribers). Text is folded at spaces, or as encoded words when not ASCII; the
+    email package's own folder starts long text on a line of its own, which readers then take
+    as a leading space. An address header is folded by the email package (an address parser
+    ignores that space; it would split a long name's encoded word in two)."""
+    limit = HEADER_FORMAT.max_line_length
+    if name == "From":
+        return HEADER_FORMAT.fold_binary(name, HEADER_FORMAT.header_store_parse(name, value)[1])
+    if not value.isascii():
+        encoded = Header(value, "utf-8", header_name=name).encode(linesep="\r\n", maxlinelen=limit)
+        return f"{name}: {encoded}\r\n".encode()
+    lines = [f"{name}:"]
+    for word in value.split(" "):
+        if len(lines[-1]) + 1 + len(word) > limit and lines[-1] != f"{name}:":
+            lines.append("")
+        lines[-1] += " " + word
+    return "\r\n".join(lines).encode() + b"\r\n"
+
+
+class _WireFormat(Compat32):
+    """The email package's generator, with headers written as _header_line writes them."""
+
+    def fold_binary(self, name, value):
+        if isinstance(value, str):
+            return _header_line(name, value)
+        return super().fold_binary(name, value)
+
+
+# SMTP wants CRLF line ends; smtplib does not convert bytes for us.
+WIRE_FORMAT = _WireFormat(linesep="\r\n", max_line_length=998)
 
 
 def _part(subtype: str, body: str) -> bytes:
@@ -119,6 +173,8 @@ class Mailer:
     def __init__(self):
         config = current_app.config
         self.sender = config["MAIL_FROM"]
+        # The display name when a message names none: MAIL_FROM's own, else the site's.
+        self.sender_name = parseaddr(self.sender)[0] or config["SITE_NAME"]
         self.server = config.get("MAIL_SERVER")
         self.port = config["MAIL_PORT"]
         self.use_tls = config["MAIL_USE_TLS"]
@@ -165,7 +221,7 @@ class Mailer:
     def submit(self, key, message: Message) -> None:
         """Send a message; its outcome is in the next results(), under ``key``."""
         try:
-            data = to_bytes(message, self.sender)
+            data = to_bytes(message, sender(self.sender, message.sender_name or self.sender_name))
             if not self.server:
                 self.directory.mkdir(parents=True, exist_ok=True)
                 name = f"{clock.now():%Y%m%dT%H%M%S}-{uuid.uuid4().hex[:8]}.eml"

@@ -12,7 +12,7 @@ from .catalog.status import ServiceStatus
 from .characters import is_xml_safe, xml_safe
 from .incidents.models import PRIORITY_LABELS
 from .incidents.visibility import is_public
-from .markdown import render_markdown
+from .markdown import render_markdown, render_plain_text, wrap_plain_text
 from .timefmt import format_absolute, format_relative, iso_utc, time_element, zone_abbreviation
 
 
@@ -41,6 +41,8 @@ def printable(value):
 def register_templating(app: Flask) -> None:
     app.jinja_env.filters.update(
         markdown=render_markdown,
+        plain_text=render_plain_text,  # Markdown as the text part of an email
+        wrap=wrap_plain_text,
         time=time_element,
         absolute_time=format_absolute,
         relative_time=format_relative,

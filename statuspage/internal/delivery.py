@@ -53,4 +53,7 @@ def staff_message(notification_id: int, address: str, key: str) -> Message:
         text += f"\n\nI have seen this: {ack}\n"
     html = "".join(f"<p>{escape(paragraph)}</p>" for paragraph in text.split("\n\n"))
     html = html.replace("\n", "<br>")
-    return Message(to=(address,), subject=subject, text=text, html=html)
+    return Message(
+        to=(address,), subject=subject, text=text, html=html,
+        headers=(("Auto-Submitted", "auto-generated"),),  # RFC 3834: no out-of-office replies
+    )  # fmt: skip

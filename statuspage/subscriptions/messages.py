@@ -5,8 +5,9 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass
+from urllib.parse import urlsplit
 
-from flask import render_template, url_for
+from flask import current_app, render_template, url_for
 
 from ..extensions import db
 from ..incidents.cadence import public_timing
@@ -30,6 +31,8 @@ class Rendered:
     text: str
     html: str
     payload: dict | None = None  # for webhooks
+    sender_name: str | None = None  # the From name: the agency's, when the mail is one agency's
+    list_id: str | None = None  # RFC 2919, so mail clients can sort and filter an agency's mail
 
     def personal(self, manage_url: str, unsubscribe_url: str) -> tuple[str, str]:
         def fill(body: str) -> str:
@@ -65,6 +68,7 @@ def render_event(
         context = {
             "incident": incident,
             "update": update,
+            "severity": severity(incident, update),
             "next_update": timing.next_update_by if timing else None,
             "expected_fix": update.expected_resolution_at if incident.is_open else None,
             "incident_url": url_for("public.incident", ref=incident.ref, _external=True),
@@ -124,12 +128,39 @@ def render_event(
 
 def _rendered(template: str, subject: str, context: dict, payload: dict | None = None) -> Rendered:
     """The text and HTML emails of emails/<template>.txt and .html, and the webhook payload."""
+    about = context.get("incident") or context.get("window")  # what the mail is about, if any
+    agency = about.agency if about is not None else None
+    one_agency = agency is not None and not getattr(about, "is_shared", False)
     return Rendered(
         subject,
         render_template(f"emails/{template}.txt", **context),
         render_template(f"emails/{template}.html", **context),
         payload,
+        sender_name=agency.name if one_agency else None,  # None: the site's name
+        list_id=list_id(agency.slug) if agency is not None else None,
     )
+
+
+def list_id(agency_slug: str) -> str:
+    """E.g. "<revenue.status.example.gov>": the agency's slug under the site's host name (with
+    "status." before it unless the host already starts so)."""
+    host = (urlsplit(current_app.config["SITE_URL"]).hostname or "localhost").lower()
+    if not host.startswith("status."):
+        host = f"status.{host}"
+    return f"<{agency_slug}.{host}>"
+
+
+def severity(incident, update) -> list[str]:
+    """The incident's severity in words for an email: status, each service's impact (worst
+    first) and the priority as the public pages name it."""
+    resolved = update.status in ("resolved", "closed")
+    worst_first = sorted(incident.affected, key=lambda a: -a.impact_enum.severity)
+    impacts = "; ".join(f"{a.impact_enum.label} ({a.service.name})" for a in worst_first)
+    return [
+        f"Status: {'Resolved' if resolved else update.status_label}",
+        *([f"{'Impact while it lasted' if resolved else 'Impact'}: {impacts}"] if impacts else []),
+        f"Priority: {incident.priority_label}",
+    ]
 
 
 def _incident_payload(incident, update, url: str) -> dict:

@@ -325,9 +325,12 @@ def _deliver(row: Row, mailer: Mailer, cache: dict, links, now: datetime) -> boo
                 text=text_body,
                 html=html_body,
                 headers=(
+                    *((("List-Id", rendered.list_id),) if rendered.list_id else ()),
                     ("List-Unsubscribe", f"<{unsubscribe_url}>"),
                     ("List-Unsubscribe-Post", "List-Unsubscribe=One-Click"),
+                    ("Auto-Submitted", "auto-generated"),  # RFC 3834: no auto-replies, please
                 ),
+                sender_name=rendered.sender_name,
             ),
         )
         return True
