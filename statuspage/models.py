@@ -24,6 +24,7 @@ from .reports.models import (
 )
 from .subscriptions.models import Notification, Subscriber, SubscriberScope, Webhook
 from .social.models import SocialAccount, SocialPost  # noqa: F401
+from .subscriptions.models import SubscriptionAddition  # noqa: F401
 from .users.models import (
     CodeFailure,
     LoginFailure,

@@ -180,6 +180,24 @@ def test_absolute_links_keep_the_port_the_visitor_used(work, live_app):
         assert f"http://127.0.0.1:{nginx.port}/".encode() in body
 
 
+def test_a_feed_opened_in_a_browser_and_in_a_reader_are_cached_apart(work, live_app):
+    """A browser gets the feed as application/xml (so its stylesheet applies), a feed reader as
+    Atom: one never gets the other's copy from the cache. The stylesheet comes as XML."""
+    browser = {"Accept": "text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8"}
+    reader = {"Accept": "application/atom+xml,application/xml;q=0.9,*/*;q=0.8"}
+    with Nginx(work, live_app, work / "export") as nginx:
+        asked = [(browser, "application/xml"), (reader, "application/atom+xml"),
+                 ({}, "application/atom+xml")]  # fmt: skip
+        for _ in range(2):
+            for headers, media_type in asked:
+                status, answer, body = _request(f"{nginx.url}/feed.atom", headers=headers)
+                assert status == 200 and answer["Content-Type"].split(";")[0] == media_type
+                assert b'<?xml-stylesheet type="text/xsl" href="/static/feed.xsl"?>' in body
+        assert answer["X-Cache"] == "HIT"
+        status, answer, _ = _request(f"{nginx.url}/static/feed.xsl")
+        assert status == 200 and answer["Content-Type"] == "application/xslt+xml"
+
+
 def test_a_body_over_a_megabyte_is_refused_by_nginx(work, live_app):
     with Nginx(work, live_app, work / "export") as nginx:
         status, _, _ = _request(f"{nginx.url}/subscribe", data=b"e" * (2 * 1024 * 1024))

@@ -34,6 +34,7 @@ from .. import clock
 from ..extensions import db
 from ..publication import Version, current_version
 from .canonical import canonical_query
+from .feed_view import cache_view
 
 COMPRESSIBLE = ("text/", "application/json", "application/javascript", "application/xml",
                 "application/atom+xml", "application/rss+xml")  # fmt: skip
@@ -55,6 +56,7 @@ class Entry:
     etag: str
     last_modified: str
     bodies: dict[str, bytes] = field(default_factory=dict)
+    vary: str = "Accept-Encoding"
 
 
 class PageCache:
@@ -84,11 +86,13 @@ class PageCache:
         # Only the parameters the page reads, in one order: `?fbclid=…` is the page without it.
         query = canonical_query(endpoint, environ.get("QUERY_STRING", ""))
         # Host and scheme too: feeds and the API carry absolute links built from them.
-        key = "{}://{}{}?{}".format(
+        # And, for a feed, whether a browser opened it (feed_view.py: another Content-Type).
+        key = "{}://{}{}?{}{}".format(
             environ.get("wsgi.url_scheme"),
             environ.get("HTTP_HOST", ""),
             environ.get("PATH_INFO", ""),
             query,
+            cache_view(endpoint, environ.get("PATH_INFO", ""), environ.get("HTTP_ACCEPT")),
         )
         day = clock.now().astimezone(self.zone).date().isoformat()
         entry = self._current(key, environ, query, version, day)
@@ -208,6 +212,7 @@ class PageCache:
             headers=[(k, v) for k, v in headers if k.lower() not in DROPPED_HEADERS],
             etag=_header(headers, "etag"),  # the app's own (public/__init__.py), of this body
             last_modified=format_datetime(version.changed_at.replace(microsecond=0), usegmt=True),
+            vary=", ".join(["Accept-Encoding", *_other_vary(_header(headers, "vary"))]),
         )
         entry.bodies["identity"] = body
         content_type = _header(headers, "content-type")
@@ -222,7 +227,7 @@ class PageCache:
             *entry.headers,
             ("ETag", entry.etag),
             ("Last-Modified", entry.last_modified),
-            ("Vary", "Accept-Encoding"),
+            ("Vary", entry.vary),
         ]
         if _not_modified(environ, entry):
             start_response("304 Not Modified", headers)
@@ -233,6 +238,15 @@ class PageCache:
         headers.append(("Content-Length", str(len(body))))
         start_response("200 OK", headers)
         return [b""] if environ["REQUEST_METHOD"] == "HEAD" else [body]
+
+
+def _other_vary(vary: str) -> list[str]:
+    """The headers the app's answer varies on besides Accept-Encoding (Accept, for a feed)."""
+    return [
+        name.strip()
+        for name in vary.split(",")
+        if name.strip() and name.strip().lower() != "accept-encoding"
+    ]
 
 
 def _header(headers: list[tuple[str, str]], name: str) -> str:

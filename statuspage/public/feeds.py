@@ -1,5 +1,11 @@
 """Feeds without sign-up: RSS 2.0 and Atom for everything, an agency or a service; and the
-maintenance calendar (iCalendar)."""
+maintenance calendar (iCalendar).
+
+Each feed names a stylesheet (static/feed.xsl), so a feed opened in a browser reads as a page that
+says what a feed is; its ids come from SITE_URL, so they stay the same whichever address it was
+read at; its entries' HTML is declared as such (`type="html"`) and carries what the emails carry:
+the workaround, how to get help and when the next update comes.
+"""
 
 from __future__ import annotations
 
@@ -8,7 +14,8 @@ from datetime import UTC, datetime, timedelta
 from urllib.parse import urlsplit
 
 from feedgen.feed import FeedGenerator
-from flask import Response, abort, current_app, url_for
+from flask import Response, abort, current_app, request, url_for
+from markupsafe import escape
 from icalendar import Calendar, Event
 from sqlalchemy import select
 from sqlalchemy.orm import selectinload
@@ -16,6 +23,7 @@ from sqlalchemy.orm import selectinload
 from ..catalog.queries import agency_by_slug, service_by_slug
 from ..characters import xml_safe
 from ..extensions import db
+from ..incidents.cadence import public_timing
 from ..incidents.models import AffectedService, Incident, IncidentUpdate
 from ..incidents.queries import of_agency
 from ..incidents.visibility import public_clause
@@ -24,6 +32,7 @@ from ..reports.models import ReportRevision
 from ..markdown import render_markdown
 from ..timefmt import format_absolute
 from . import public
+from .feed_view import PAGE_CONTENT_TYPE, opened_in_browser
 
 FEED_ENTRIES = 50
 CONTENT_TYPES = {
@@ -84,6 +93,7 @@ def _entries(agency_id: int | None = None, service_id: int | None = None) -> lis
             service_id,
         )
     ).all()
+    next_updates = _next_updates(updates)
     entries = [
         FeedEntry(
             _tag("update", update.id),
@@ -92,7 +102,7 @@ def _entries(agency_id: int | None = None, service_id: int | None = None) -> lis
             + f"#update-{update.id}",
             update.published_at,
             update.incident.agency.name,
-            _update_html(update),
+            _update_html(update, next_updates.get(update.id)),
         )
         for update in updates
     ] + [
@@ -114,18 +124,39 @@ def _entries(agency_id: int | None = None, service_id: int | None = None) -> lis
     return sorted(entries, key=lambda entry: (entry.at, entry.tag), reverse=True)[:FEED_ENTRIES]
 
 
-def _update_html(update: IncidentUpdate) -> str:
-    """The update's message with the affected services and the expected fix time, if given."""
-    from markupsafe import escape
+def _next_updates(updates: list[IncidentUpdate]) -> dict[int, datetime]:
+    """Update id -> when the next update comes, as the emails say it: for the latest update of an
+    open incident, the cadence's time (or the earlier promise); for an earlier one, the time it
+    promised, if it did."""
+    found = {u.id: u.next_update_at for u in updates if u.next_update_at is not None}
+    for incident in {update.incident for update in updates}:
+        latest = incident.latest_public_update
+        if incident.is_open and latest is not None:
+            next_update_by = public_timing(incident).next_update_by
+            if next_update_by is not None:
+                found[latest.id] = next_update_by
+    return found
 
+
+def _update_html(update: IncidentUpdate, next_update_by: datetime | None = None) -> str:
+    """The update as the email gives it: the message, the affected services, what to do
+    meanwhile, how to get help, the expected fix and the next update (in the site's zone)."""
     html = str(render_markdown(update.body))
     affected = ", ".join(
         f"{a.service.name} ({a.impact_enum.label.lower()})" for a in update.incident.affected
     )
-    html += f"<p>Affected: {escape(affected)}</p>"
+    html += f"<p><strong>Affected:</strong> {escape(affected)}</p>"
+    if update.who_affected:
+        html += f"<p><strong>Who is affected:</strong> {escape(update.who_affected)}</p>"
+    if update.workaround:
+        html += "<h3>What you can do meanwhile</h3>" + str(render_markdown(update.workaround))
+    if update.help:
+        html += "<h3>How to get help</h3>" + str(render_markdown(update.help))
     if update.expected_resolution_at:
         expected = escape(format_absolute(update.expected_resolution_at))
         html += f"<p>Expected to be fixed by {expected}.</p>"
+    if next_update_by is not None:
+        html += f"<p><strong>Next update by {escape(format_absolute(next_update_by))}.</strong></p>"
     return html
 
 
@@ -135,13 +166,22 @@ def _tag(kind: str, ident) -> str:
     return f"tag:{host},2026:{kind}-{ident}"
 
 
+def _site_url(path: str) -> str:
+    """The address of ``path`` on the site's own name (SITE_URL), whatever Host was asked."""
+    return current_app.config["SITE_URL"].rstrip("/") + path
+
+
 def _feed(title: str, page_url: str, self_url: str, format: str, entries) -> Response:
     feed = FeedGenerator()
-    feed.id(self_url)
+    # The feed's id is its address on the site's own name: readers that reach it by another
+    # (an IP address, a mirror, the static export) see one feed, not several.
+    feed.id(_site_url(urlsplit(self_url).path))
     feed.title(xml_safe(title))
     feed.subtitle(f"Incidents and updates from {current_app.config['SITE_NAME']}")
-    feed.link(href=page_url, rel="alternate")
+    # RSS keeps the last link given as the channel's <link>: the page, not the feed itself
+    # (the feed's own address goes in atom:link rel="self").
     feed.link(href=self_url, rel="self")
+    feed.link(href=page_url, rel="alternate")
     feed.language("en")
     # Both stamps from the data, not the clock: the same data gives the same bytes (and ETag).
     feed.updated(entries[0].at if entries else EPOCH)
@@ -156,10 +196,45 @@ def _feed(title: str, page_url: str, self_url: str, format: str, entries) -> Res
         entry.published(item.at)
         entry.updated(item.at)
         entry.author(name=xml_safe(item.author))
-        entry.content(xml_safe(item.html), type="html")
+        # description() first: called after content() it replaces the Atom content and loses
+        # its type, and readers then show the HTML's tags as text.
         entry.description(xml_safe(item.html))
+        entry.content(xml_safe(item.html), type="html")
     body = feed.rss_str(pretty=True) if format == "rss" else feed.atom_str(pretty=True)
-    return Response(body, content_type=CONTENT_TYPES[format])
+    content_type = CONTENT_TYPES[format]
+    if opened_in_browser(request.headers.get("Accept"), content_type.split(";")[0]):
+        content_type = PAGE_CONTENT_TYPE  # so the browser applies feed.xsl (feed_view.py)
+    response = Response(_with_stylesheet(body), content_type=content_type)
+    response.vary.add("Accept")
+    return response
+
+
+def _with_stylesheet(body: bytes) -> bytes:
+    """The feed with `<?xml-stylesheet?>` after its XML declaration: a browser shows it as a
+    page (static/feed.xsl, from this site) and feed readers ignore it."""
+    href = escape(url_for("static", filename="feed.xsl"))
+    declaration, newline, rest = body.partition(b"\n")
+    instruction = f'<?xml-stylesheet type="text/xsl" href="{href}"?>'.encode()
+    return declaration + newline + instruction + newline + rest
+
+
+def feed_links(agencies=(), services=()) -> list[tuple[str, str, str]]:
+    """(name, Atom URL, RSS URL) of these agencies' and services' feeds, for a page's <head>
+    and its "Get updates" box."""
+    return [
+        (
+            item.name,
+            url_for(endpoint, slug=item.slug, format="atom"),
+            url_for(endpoint, slug=item.slug, format="rss"),
+        )
+        for endpoint, items in (("public.agency_feed", agencies), ("public.service_feed", services))
+        for item in items
+    ]
+
+
+@public.context_processor
+def feed_link_builder():
+    return {"feed_links": feed_links}
 
 
 @public.get("/feed.<any(rss, atom):format>")

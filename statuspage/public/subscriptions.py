@@ -6,13 +6,17 @@ from flask import current_app, redirect, render_template, request, url_for
 
 from ..catalog.queries import agencies_with_services
 from ..extensions import csrf, limiter
+from ..subscriptions import choices
 from ..subscriptions.operations import (
     Choice,
     SubscriptionError,
+    addition_from_token,
     change_subscription,
+    confirm_addition,
     confirm_subscription,
     normalise_address,
     request_subscription,
+    subscriber_from_confirm_token,
     subscriber_from_manage_token,
 )
 from ..subscriptions.operations import unsubscribe as remove_subscriber
@@ -57,6 +61,14 @@ def _address_limit() -> str:
 def subscribe():
     agencies = agencies_with_services()
     form = _with_choices(SubscribeForm(), agencies)
+    preselected = None
+    if not form.is_submitted():
+        # From a page's "Get updates": `?service=<slug>` (repeated) and `?agency=<slug>` tick
+        # those boxes; a slug that names nothing is ignored.
+        preselected = choices.from_args(request.args)
+        form.everything.data = preselected.everything
+        form.agencies.data = sorted(preselected.agency_ids)
+        form.services.data = sorted(preselected.service_ids)
     if form.validate_on_submit():
         # Say everything that is wrong at once: the address and the choice are checked apart.
         problems = []
@@ -67,26 +79,55 @@ def subscribe():
                 problems.append(error)
         if not problems:
             request_subscription(form.email.data, _choice(form))
-            return redirect(url_for("public.check_your_email"))
+            # The same answer whether or not the address was known: it names only the choice.
+            return redirect(url_for("public.check_your_email", **choices.as_args(_choice(form))))
         for error in problems:
             form.add_error(error.field, error.message)
     status = 400 if form.is_submitted() else 200
-    return render_template("public/subscribe.html", form=form, agencies=agencies), status
+    return render_template(
+        "public/subscribe.html",
+        form=form,
+        agencies=agencies,
+        chosen=_chosen_names(form, preselected),
+    ), status
+
+
+def _chosen_names(form: SubscriptionForm, preselected: Choice | None) -> list[str]:
+    """What the form arrived with, named, for the short form ("Get updates about ..."): from a
+    page's link, or what was ticked when the form came back with a problem."""
+    if preselected is not None:
+        return choices.names(preselected)
+    known_agencies, known_services = set(form.agencies.choices), set(form.services.choices)
+    return choices.names(
+        Choice(
+            everything=bool(form.everything.data),
+            agency_ids={i for i in form.agencies.data or [] if i in known_agencies},
+            service_ids={i for i in form.services.data or [] if i in known_services},
+        )
+    )
 
 
 def too_many_subscriptions(error):
     """A 429 on the subscribe form keeps what was typed and says when to try again."""
     agencies = agencies_with_services()
     form = _with_choices(SubscribeForm(), agencies)
+    chosen = _chosen_names(form, None)
     form.form_errors.append(
         "Too many subscription requests from here or for this address. Try again in an hour."
     )
-    return render_template("public/subscribe.html", form=form, agencies=agencies), 429
+    return render_template(
+        "public/subscribe.html", form=form, agencies=agencies, chosen=chosen
+    ), 429
 
 
 @public.get("/subscribe/check-your-email")
 def check_your_email():
-    return render_template("public/subscribe_sent.html")
+    chosen = choices.from_args(request.args)
+    return render_template(
+        "public/subscribe_sent.html",
+        chosen=choices.names(chosen),
+        again_url=url_for("public.subscribe", **choices.as_args(chosen)),
+    )
 
 
 @public.route(
@@ -99,8 +140,56 @@ def confirm(token: str):
             subscriber = confirm_subscription(token)
         except (SubscriptionError, TokenError) as error:
             return render_template("public/subscription_problem.html", message=str(error)), 400
-        return render_template("public/subscribe_confirmed.html", subscriber=subscriber)
-    return render_template("public/subscribe_confirm.html", form=form)
+        return _confirmed(subscriber, "You are subscribed")
+    return render_template(
+        "public/subscribe_confirm.html",
+        form=form,
+        heading="Confirm your subscription",
+        chosen=_pending_names(token),
+        button="Yes, send me updates",
+    )
+
+
+@public.route(
+    "/subscribe/add/<token>", methods=["GET", "POST"], endpoint="confirm_addition"
+)
+def add(token: str):
+    """The link in the "confirm adding" email: a second sign-up's choices join the first's."""
+    form = UnsubscribeForm()
+    try:
+        subscriber, addition = addition_from_token(token)
+    except (SubscriptionError, TokenError) as error:
+        return render_template("public/subscription_problem.html", message=str(error)), 400
+    if form.validate_on_submit():
+        confirm_addition(subscriber, addition)
+        return _confirmed(subscriber, "Your updates now include your new choices")
+    adding = Choice(addition.everything, set(addition.agency_ids), set(addition.service_ids))
+    return render_template(
+        "public/subscribe_confirm.html",
+        form=form,
+        heading="Confirm adding to your updates",
+        chosen=choices.names(adding),
+        button="Yes, add " + ("it" if len(choices.names(adding)) == 1 else "them"),
+    )
+
+
+def _confirmed(subscriber, heading: str):
+    return render_template(
+        "public/subscribe_confirmed.html",
+        subscriber=subscriber,
+        heading=heading,
+        chosen=choices.names(choices.of_subscriber(subscriber)),
+    )
+
+
+def _pending_names(token: str) -> list[str]:
+    """What a confirmation link would confirm, to show before the button (nothing when the link
+    is broken: pressing the button then says why)."""
+    try:
+        subscriber = subscriber_from_confirm_token(token)
+    except (SubscriptionError, TokenError):
+        return []
+    return choices.names(choices.of_subscriber(subscriber))
 
 
 @public.route("/subscriptions/<token>", methods=["GET", "POST"])

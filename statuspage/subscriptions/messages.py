@@ -15,7 +15,10 @@ from ..incidents.models import IncidentUpdate
 from ..maintenance.models import MaintenanceWindow
 from ..reports.models import ReportRevision
 from ..timefmt import iso_utc
-from .tokens import confirm_token, manage_token
+from . import choices
+from .models import Subscriber, SubscriptionAddition
+from .operations import Choice
+from .tokens import addition_token, confirm_token, manage_token
 
 MANAGE = "__MANAGE_URL__"
 UNSUBSCRIBE = "__UNSUBSCRIBE_URL__"
@@ -108,6 +111,9 @@ def render_event(
         verb = "Cancelled" if window.status == "cancelled" else "Planned maintenance"
         subject = f"{verb}: {window.title} ({window.agency.name})"
         return _rendered("maintenance", subject, context, _maintenance_payload(window))
+    subscriber = db.session.get(Subscriber, subscriber_id) if subscriber_id else None
+    if event in ("confirmation", "manage_link", "add_choices") and subscriber is None:
+        raise EventGone("the subscriber has left")
     if event == "confirmation":
         context = {
             "confirm_url": url_for(
@@ -115,11 +121,28 @@ def render_event(
                 token=confirm_token(subscriber_id, email),
                 _external=True,
             ),
+            "chosen": choices.names(choices.of_subscriber(subscriber)),
             **links,
         }
         subject = "Confirm your subscription to service status updates"
+    elif event == "add_choices":
+        addition = db.session.get(SubscriptionAddition, int(event_key))
+        if addition is None:
+            raise EventGone(f"subscription addition {event_key} no longer exists")
+        adding = Choice(addition.everything, set(addition.agency_ids), set(addition.service_ids))
+        context = {
+            "confirm_url": url_for(
+                "public.confirm_addition",
+                token=addition_token(subscriber_id, email, addition.id),
+                _external=True,
+            ),
+            "adding": choices.names(adding),
+            "chosen": choices.names(choices.of_subscriber(subscriber)),
+            **links,
+        }
+        subject = "Confirm adding to your service status updates"
     elif event == "manage_link":
-        context = links
+        context = {"chosen": choices.names(choices.of_subscriber(subscriber)), **links}
         subject = "Your subscription to service status updates"
     else:
         raise EventGone(f"unknown event {event}")

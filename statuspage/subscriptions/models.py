@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import Boolean, ForeignKey, Index, Integer, String, Text, UniqueConstraint
+from sqlalchemy import JSON, Boolean, ForeignKey, Index, Integer, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from ..catalog.models import Agency, Service
@@ -52,6 +52,25 @@ class SubscriberScope(db.Model):
     subscriber: Mapped[Subscriber] = relationship(back_populates="scopes")
     agency: Mapped[Agency | None] = relationship()
     service: Mapped[Service | None] = relationship()
+
+
+class SubscriptionAddition(db.Model):
+    """Choices a confirmed subscriber asked to add by signing up again, waiting for the owner of
+    the address to confirm them by the emailed link (so nobody else can change what they get)."""
+
+    __tablename__ = "subscription_additions"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    subscriber_id: Mapped[int] = mapped_column(
+        ForeignKey("subscribers.id", ondelete="CASCADE"), index=True
+    )
+    everything: Mapped[bool] = mapped_column(Boolean, default=False)
+    agency_ids: Mapped[list[int]] = mapped_column(JSON, default=list)
+    service_ids: Mapped[list[int]] = mapped_column(JSON, default=list)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    applied_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+    subscriber: Mapped[Subscriber] = relationship()
 
 
 class Webhook(db.Model):

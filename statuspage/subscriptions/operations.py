@@ -12,7 +12,7 @@ from sqlalchemy import String, cast, delete, literal, or_, select
 from sqlalchemy.dialects import postgresql, sqlite
 
 from .. import audit, clock
-from ..catalog.models import Service
+from ..catalog.models import Agency, Service
 from ..extensions import db
 from ..incidents.models import Incident, IncidentUpdate
 from ..incidents.visibility import is_public
@@ -20,8 +20,8 @@ from ..policy import EmailSubscribers, current_policy
 from ..sms import operations as sms
 from ..social import operations as social
 from . import webhooks
-from .models import Notification, Subscriber, SubscriberScope, Webhook
-from .tokens import read_confirm_token, read_manage_token
+from .models import Notification, Subscriber, SubscriberScope, SubscriptionAddition, Webhook
+from .tokens import CONFIRM_MAX_AGE, read_addition_token, read_confirm_token, read_manage_token
 
 
 class SubscriptionError(ValueError):
@@ -40,10 +40,31 @@ class Choice:
     service_ids: set[int] = field(default_factory=set)
 
     def check(self) -> None:
-        if not (self.everything or self.agency_ids or self.service_ids):
+        if self.is_empty:
             raise SubscriptionError(
                 "Choose everything, or at least one agency or service.", "services"
             )
+
+    @property
+    def is_empty(self) -> bool:
+        return not (self.everything or self.agency_ids or self.service_ids)
+
+
+def still_to_add(have: Choice, wanted: Choice, agency_of: dict[int, int]) -> Choice:
+    """What of ``wanted`` is not covered yet by ``have``: nothing once everything is followed, and
+    no service whose whole agency is (``agency_of``: service id -> its agency's id)."""
+    if have.everything:
+        return Choice()
+    if wanted.everything:
+        return Choice(everything=True)
+    return Choice(
+        agency_ids=wanted.agency_ids - have.agency_ids,
+        service_ids={
+            service_id
+            for service_id in wanted.service_ids - have.service_ids
+            if agency_of.get(service_id) not in have.agency_ids
+        },
+    )
 
 
 def normalise_address(email: str) -> str:
@@ -59,8 +80,11 @@ def normalise_address(email: str) -> str:
 
 
 def request_subscription(email: str, choice: Choice) -> None:
-    """Start (or restart) a subscription. The outcome never tells whether the address was known:
-    a new or unconfirmed address gets a confirmation link, a confirmed one a link to manage it."""
+    """Start a subscription, or add to one. The outcome never tells whether the address was known
+    (the answer on screen is the same; only the email differs): a new or unconfirmed address gets
+    a confirmation link for everything asked so far; a confirmed one an email asking it to
+    confirm adding what it does not get yet (or, when it has it all, a link to manage it). A
+    sign-up only ever adds: removing is done on the manage page."""
     address = normalise_address(email)
     choice.check()
     now = clock.now()
@@ -69,19 +93,82 @@ def request_subscription(email: str, choice: Choice) -> None:
         subscriber = Subscriber(email=address, everything=False, created_at=now)
         db.session.add(subscriber)
     if subscriber.confirmed_at is None:
-        _set_choice(subscriber, choice)
+        _add_choice(subscriber, choice)
         db.session.flush()
         enqueue_personal(subscriber, "confirmation")
     else:
-        enqueue_personal(subscriber, "manage_link")
+        have = Choice(subscriber.everything, subscriber.agency_ids, subscriber.service_ids)
+        wanted = still_to_add(have, choice, _agencies_of(choice.service_ids))
+        if wanted.is_empty:
+            enqueue_personal(subscriber, "manage_link")
+        else:
+            # Links older than a confirmation link lives have nothing left to confirm.
+            db.session.execute(
+                delete(SubscriptionAddition).where(
+                    SubscriptionAddition.subscriber_id == subscriber.id,
+                    SubscriptionAddition.created_at < now - CONFIRM_MAX_AGE,
+                )
+            )
+            addition = SubscriptionAddition(
+                subscriber_id=subscriber.id,
+                everything=wanted.everything,
+                agency_ids=sorted(wanted.agency_ids),
+                service_ids=sorted(wanted.service_ids),
+                created_at=now,
+            )
+            db.session.add(addition)
+            db.session.flush()
+            enqueue_personal(subscriber, "add_choices", event_key=str(addition.id))
     db.session.commit()
 
 
-def confirm_subscription(token: str) -> Subscriber:
+def addition_from_token(token: str) -> tuple[Subscriber, SubscriptionAddition]:
+    """The subscriber and the choices a "confirm adding" link is about, or a clear message."""
+    subscriber_id, email, addition_id = read_addition_token(token)
+    subscriber = db.session.get(Subscriber, subscriber_id)
+    if subscriber is None or subscriber.email != email:
+        raise SubscriptionError("This address is not subscribed any more. Subscribe again.")
+    addition = db.session.get(SubscriptionAddition, addition_id)
+    if addition is None or addition.subscriber_id != subscriber.id:
+        raise SubscriptionError("This link has expired. Sign up again to get a new one.")
+    return subscriber, addition
+
+
+def confirm_addition(subscriber: Subscriber, addition: SubscriptionAddition) -> None:
+    """Add the choices a confirmed subscriber asked for by signing up again (the link in the
+    "confirm adding" email). Nothing they had is dropped; following the link twice adds once."""
+    if addition.applied_at is None:
+        # Agencies and services removed since the email was sent are left out.
+        agency_ids = set(
+            db.session.scalars(select(Agency.id).where(Agency.id.in_(addition.agency_ids)))
+        )
+        service_ids = set(
+            db.session.scalars(select(Service.id).where(Service.id.in_(addition.service_ids)))
+        )
+        _add_choice(subscriber, Choice(addition.everything, agency_ids, service_ids))
+        addition.applied_at = clock.now()
+        db.session.commit()
+
+
+def _agencies_of(service_ids: set[int]) -> dict[int, int]:
+    if not service_ids:
+        return {}
+    rows = db.session.execute(
+        select(Service.id, Service.agency_id).where(Service.id.in_(service_ids))
+    )
+    return {service_id: agency_id for service_id, agency_id in rows}
+
+
+def subscriber_from_confirm_token(token: str) -> Subscriber:
     subscriber_id, email = read_confirm_token(token)
     subscriber = db.session.get(Subscriber, subscriber_id)
     if subscriber is None or subscriber.email != email:
         raise SubscriptionError("This confirmation link is no longer valid. Subscribe again.")
+    return subscriber
+
+
+def confirm_subscription(token: str) -> Subscriber:
+    subscriber = subscriber_from_confirm_token(token)
     if subscriber.confirmed_at is None:
         subscriber.confirmed_at = clock.now()
         db.session.commit()
@@ -109,6 +196,19 @@ def unsubscribe(subscriber: Subscriber) -> None:
     db.session.commit()
 
 
+def _add_choice(subscriber: Subscriber, choice: Choice) -> None:
+    """Follow ``choice`` as well as what the subscriber follows already. The agencies and services
+    stay beside "everything", so unticking it later on the manage page leaves them."""
+    subscriber.everything = subscriber.everything or choice.everything
+    agency_ids, service_ids = subscriber.agency_ids, subscriber.service_ids
+    subscriber.scopes += [
+        SubscriberScope(agency_id=agency_id) for agency_id in sorted(choice.agency_ids - agency_ids)
+    ] + [
+        SubscriberScope(service_id=service_id)
+        for service_id in sorted(choice.service_ids - service_ids)
+    ]
+
+
 def _set_choice(subscriber: Subscriber, choice: Choice) -> None:
     subscriber.everything = choice.everything
     subscriber.scopes = (
@@ -128,8 +228,9 @@ def _insert():
     )
 
 
-def enqueue_personal(subscriber: Subscriber, event: str) -> None:
-    """A confirmation or manage-link email for one address (sent again on each request)."""
+def enqueue_personal(subscriber: Subscriber, event: str, event_key: str | None = None) -> None:
+    """A confirmation, "confirm adding" or manage-link email for one address (sent again on each
+    request; ``event_key`` names what it is about, when it is about more than the address)."""
     now = clock.now()
     db.session.execute(
         _insert()(Notification)
@@ -138,7 +239,7 @@ def enqueue_personal(subscriber: Subscriber, event: str) -> None:
             recipient_key=f"subscriber:{subscriber.id}",
             subscriber_id=subscriber.id,
             event=event,
-            event_key=f"{subscriber.id}:{now.isoformat()}:{secrets.token_hex(4)}",
+            event_key=event_key or f"{subscriber.id}:{now.isoformat()}:{secrets.token_hex(4)}",
             status="pending",
             attempts=0,
             next_attempt_at=now,

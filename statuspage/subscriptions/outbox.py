@@ -49,7 +49,7 @@ MAX_ATTEMPTS = 8
 STALE_CLAIM = timedelta(minutes=1)
 RENEW_CLAIM = timedelta(seconds=15)
 WEBHOOK_TIMEOUT_SECONDS = 10
-PERSONAL_EVENTS = {"confirmation", "manage_link"}
+PERSONAL_EVENTS = {"confirmation", "manage_link", "add_choices"}
 # Channels sent by their own modules: "module:function", called with (row, now). The function
 # sends one row or raises: EventGone or SubscriptionError (never retried), Skip (no longer
 # needed), anything else (retried with backoff). Imported when first needed.

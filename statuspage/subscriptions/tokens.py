@@ -11,6 +11,7 @@ from .. import clock
 
 CONFIRM_SALT = "subscription-confirm"
 MANAGE_SALT = "subscription-manage"
+ADDITION_SALT = "subscription-addition"
 CONFIRM_MAX_AGE = timedelta(hours=48)
 
 
@@ -32,15 +33,34 @@ def manage_token(subscriber_id: int, email: str) -> str:
     return _serializer(MANAGE_SALT).dumps({"s": subscriber_id, "e": email})
 
 
+def addition_token(subscriber_id: int, email: str, addition_id: int) -> str:
+    """The link that confirms adding choices to a confirmed subscription (expires like confirm)."""
+    return _serializer(ADDITION_SALT).dumps(
+        {"s": subscriber_id, "e": email, "a": addition_id, "t": clock.now().isoformat()}
+    )
+
+
 def read_confirm_token(token: str) -> tuple[int, str]:
     data = _load(token, CONFIRM_SALT)
+    _check_age(data)
+    return data["s"], data["e"]
+
+
+def read_addition_token(token: str) -> tuple[int, str, int]:
+    data = _load(token, ADDITION_SALT)
+    _check_age(data)
+    if not isinstance(data.get("a"), int):
+        raise TokenError("This link is not valid.")
+    return data["s"], data["e"], data["a"]
+
+
+def _check_age(data: dict) -> None:
     try:
         issued = datetime.fromisoformat(data["t"])
     except (KeyError, TypeError, ValueError):
         raise TokenError("This confirmation link is not valid.") from None
     if clock.now() - issued > CONFIRM_MAX_AGE:
         raise TokenError("This confirmation link has expired. Subscribe again to get a new one.")
-    return data["s"], data["e"]
 
 
 def read_manage_token(token: str) -> tuple[int, str]:

@@ -18,9 +18,9 @@ from statuspage.extensions import db
 from statuspage.incidents.models import Incident, State
 from statuspage.maintenance.models import MaintenanceWindow
 from statuspage.reports.models import MonthlyReport, ReportRevision
-from statuspage.subscriptions.models import Subscriber
-from statuspage.subscriptions.operations import Choice, request_subscription
-from statuspage.subscriptions.tokens import confirm_token, manage_token
+from statuspage.subscriptions.models import Subscriber, SubscriptionAddition
+from statuspage.subscriptions.operations import Choice, confirm_subscription, request_subscription
+from statuspage.subscriptions.tokens import addition_token, confirm_token, manage_token
 from statuspage.users import tokens as account_tokens
 from statuspage.users.models import Role, User
 from statuspage.users.operations import invite_user
@@ -39,6 +39,7 @@ ADMIN_USER = "admin@example.gov"
 # Which sample token a page with a <token> in its URL takes (a subscriber's manage link otherwise).
 TOKEN_KINDS = {
     "public.confirm_subscription": "confirm",
+    "public.confirm_addition": "addition",
     "admin.accept_invitation_page": "invitation",
     "admin.reset_password_page": "reset",
 }
@@ -54,6 +55,17 @@ def samples(live_server):
         request_subscription("reader@example.org", Choice(everything=True))
         subscriber = db.session.scalars(
             select(Subscriber).where(Subscriber.email == "reader@example.org")
+        ).one()
+        # A confirmed subscriber who signed up again for more: the "confirm adding" link.
+        first_agency = db.session.scalars(select(Agency.id).order_by(Agency.id)).first()
+        request_subscription("adder@example.org", Choice(agency_ids={first_agency}))
+        adder = db.session.scalars(
+            select(Subscriber).where(Subscriber.email == "adder@example.org")
+        ).one()
+        confirm_subscription(confirm_token(adder.id, adder.email))
+        request_subscription("adder@example.org", Choice(everything=True))
+        addition = db.session.scalars(
+            select(SubscriptionAddition).where(SubscriptionAddition.subscriber_id == adder.id)
         ).one()
         open_ref = db.session.scalars(
             select(Incident.ref).where(Incident.state != State.CLOSED.value)
@@ -98,6 +110,7 @@ def samples(live_server):
             "service_id": db.session.scalars(select(Service.id).order_by(Service.id)).first(),
             "confirm_token": confirm_token(subscriber.id, subscriber.email),
             "manage_token": manage_token(subscriber.id, subscriber.email),
+            "addition_token": addition_token(adder.id, adder.email, addition.id),
         }
         db.session.remove()
     return values
@@ -163,6 +176,9 @@ def test_every_public_page_passes_axe(axe_page, live_server, samples):
         "/history?agency=nope&month=2026-13&priority=9",
         "/no-such-page",
         f"/reports/all/{samples['name']}",
+        # From an incident's "Get updates": the short form, and the page that follows.
+        "/subscribe?service=income-tax-filing&agency=motor-vehicles",
+        "/subscribe/check-your-email?service=income-tax-filing&agency=revenue",
     ]
     for path in paths + extra:
         axe_page.goto(base + path)

@@ -55,7 +55,7 @@ def test_a_citizen_reaches_the_open_incident_and_subscribes(browser, live_server
     page.keyboard.press("Space")
     tab_to(page, "Subscribe")
     page.keyboard.press("Enter")
-    page.wait_for_url("**/subscribe/check-your-email")
+    page.wait_for_url("**/subscribe/check-your-email?everything=1")
     assert page.locator("h1").inner_text() == "Check your email"
     context.close()
 
