@@ -625,6 +625,7 @@ def load_demo_data(*, seed: int = 2026) -> list[DemoLogin]:
     _create_open_incident(rng, now, agencies, services, leads)
     _plan_maintenance(now, services)
     _publish_reviews(now, leads)
+    _prepare_press_statements(now, leads)
     _publish_monthly_reports(now)
     _link_platforms(services)
     return logins
@@ -680,6 +681,38 @@ def _publish_reviews(now: datetime, leads: dict[str, User]) -> None:
         with clock.pinned(written_at + timedelta(hours=1)):
             reviews.approve(report, by=admin)
             reviews.publish(report, by=admin)  # not its author: separation of duties
+
+
+# The past P1 whose media statement was released; the open incident's waits for approval.
+PRESS_RELEASED = "Online tax filing unavailable"
+
+
+def _prepare_press_statements(now: datetime, leads: dict[str, User]) -> None:
+    """A released media statement on /press, and one waiting for approval in the admin."""
+    from .press import operations as press
+    from .press.templates import GAP
+
+    admin = db.session.scalars(select(User).where(User.is_site_admin.is_(True))).first()
+
+    def content(statement) -> press.StatementContent:
+        said = "If you were affected, you do not need to do anything."
+        return press.StatementContent(
+            statement.headline, GAP.sub(said, statement.body),
+            GAP.sub("See the statement.", statement.talking_points.text),
+        )
+
+    past = db.session.scalars(select(Incident).where(Incident.title == PRESS_RELEASED)).first()
+    if past is not None and past.resolved_at + timedelta(hours=2) < now:
+        with clock.pinned(past.resolved_at + timedelta(hours=1)):
+            statement = press.start_statement(past, by=leads["revenue"])
+            press.submit(statement, content(statement), by=leads["revenue"])
+            press.approve(statement, by=admin)  # not its author: separation of duties
+    current = db.session.scalars(
+        select(Incident).where(Incident.title == OPEN_INCIDENT.title)
+    ).first()
+    if current is not None:
+        statement = press.start_statement(current, by=leads[OPEN_INCIDENT.agency])
+        press.submit(statement, content(statement), by=leads[OPEN_INCIDENT.agency])
 
 
 def _publish_monthly_reports(now: datetime) -> None:

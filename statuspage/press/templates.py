@@ -17,7 +17,7 @@ from sqlalchemy import select
 from ..communications.templates import service_names
 from ..extensions import db
 from ..incidents import cadence
-from ..incidents.models import Incident
+from ..incidents.models import Incident, State
 from ..internal.models import Contact, Position
 from ..timefmt import format_absolute
 
@@ -26,7 +26,9 @@ GAP = re.compile(r"\[to fill: ([^\]]+)\]")
 HEADLINE = "$agency statement: $title"
 
 STATEMENT = """\
-$agency is aware of a problem with $services. $what_happened
+$opening
+
+$what_happened
 
 The problem started at $started. $people_can_do
 
@@ -129,16 +131,22 @@ def incident_address(incident: Incident) -> str:
         return base + url_for("public.incident", ref=incident.ref)
 
 
+def _said(updates, name: str) -> str:
+    """The latest thing the public updates said in this field (newest first), if any."""
+    return next((getattr(u, name) for u in updates if getattr(u, name)), "")
+
+
 def placeholders(incident: Incident) -> dict[str, str]:
-    latest = incident.latest_public_update
+    # The messages citizens read, newest first, without the closing note (it says "closed").
+    updates = [u for u in incident.public_updates if u.status != State.CLOSED.value]
+    latest = updates[0] if updates else None
     resolved = not incident.is_open
     since = incident.started_at or incident.detected_at
-    what = _sentence(latest.body if latest else incident.impact_description)
-    who = _sentence((latest.who_affected if latest else "") or incident.impact_description)
-    can_do = " ".join(
-        part for part in (_sentence(latest.workaround if latest else ""),
-                          _sentence(latest.help if latest else "")) if part
-    )  # fmt: skip
+    # What happened: as the first public message described it, when the problem was news.
+    what = (updates[-1].body if updates else _sentence(incident.impact_description)).strip()
+    who = _sentence(_said(updates, "who_affected") or incident.impact_description)
+    can_do = "" if resolved else _sentence(_said(updates, "workaround"))
+    can_do = " ".join(part for part in (can_do, _sentence(_said(updates, "help"))) if part)
     timing = cadence.public_timing(incident) if not resolved else None
     if resolved:
         resolved_at = incident.resolved_at or (latest.published_at if latest else since)
@@ -160,6 +168,9 @@ def placeholders(incident: Incident) -> dict[str, str]:
     contacts = press_contacts(incident.agency_id)
     return {
         "agency": incident.agency.name,
+        "opening": f"{incident.agency.name} had a problem with {service_names(incident)}, now "
+        "fixed." if resolved else
+        f"{incident.agency.name} is aware of a problem with {service_names(incident)}.",
         "title": incident.title,
         "services": service_names(incident),
         "what_happened": what or gap("what happened, in plain words"),
@@ -168,7 +179,7 @@ def placeholders(incident: Incident) -> dict[str, str]:
         "people_can_do": can_do or gap("what people can do meanwhile"),
         "next_update": next_update,
         "fixed_by": fixed_by,
-        "cause": _sentence(latest.cause if latest else "")
+        "cause": _sentence(_said(updates, "cause"))
         or "We are still finding out. We will explain once we know.",
         "progress": "has fixed it" if resolved else "is working to fix it",
         "apology": APOLOGY_RESOLVED if resolved else APOLOGY_OPEN,

@@ -17,6 +17,7 @@ from statuspage.catalog.models import Agency, Service
 from statuspage.extensions import db
 from statuspage.incidents.models import Incident, State
 from statuspage.maintenance.models import MaintenanceWindow
+from statuspage.press.models import PressStatement
 from statuspage.reports.models import MonthlyReport, ReportRevision
 from statuspage.subscriptions.models import Subscriber, SubscriptionAddition
 from statuspage.subscriptions.operations import Choice, confirm_subscription, request_subscription
@@ -81,6 +82,14 @@ def samples(live_server):
             select(MonthlyReport.id).where(MonthlyReport.status == "draft")
         ).first()
         admin = db.session.scalars(select(User).where(User.email == ADMIN_USER)).one()
+        # Media statements: the open incident's waits for approval; a past one's is released.
+        statement_id = db.session.scalars(
+            select(PressStatement.id).join(Incident, Incident.id == PressStatement.incident_id)
+            .where(Incident.ref == open_ref)
+        ).first()  # fmt: skip
+        statement_slug = db.session.scalars(
+            select(PressStatement.slug).where(PressStatement.slug.is_not(None))
+        ).first()
         lead = db.session.scalars(
             select(User).where(User.is_site_admin.is_(False)).order_by(User.id)
         ).first()
@@ -108,6 +117,8 @@ def samples(live_server):
             "window_id": db.session.scalars(select(MaintenanceWindow.id)).first(),
             "agency_id": db.session.scalars(select(Agency.id).order_by(Agency.id)).first(),
             "service_id": db.session.scalars(select(Service.id).order_by(Service.id)).first(),
+            "statement_id": statement_id,
+            "statement_slug": statement_slug,
             "confirm_token": confirm_token(subscriber.id, subscriber.email),
             "manage_token": manage_token(subscriber.id, subscriber.email),
             "addition_token": addition_token(adder.id, adder.email, addition.id),
@@ -127,6 +138,8 @@ def page_paths(app, samples) -> list[str]:
         for name in rule.arguments:
             if name == "ref" and rule.endpoint in REVIEWED_PAGES:
                 values[name] = samples["reviewed_ref"]
+            elif name == "slug" and rule.endpoint == "public.press_statement":
+                values[name] = samples["statement_slug"]
             elif name == "token":
                 kind = TOKEN_KINDS.get(rule.endpoint, "manage")
                 values[name] = samples[f"{kind}_token"]

@@ -184,7 +184,7 @@ def test_draft_check_submit_changes_approve_release(client, team, app):
     assert response.headers["Location"].endswith(f"/press/{statement.id}")
     page = client.get(response.headers["Location"]).text
     body = textarea(page, "body")
-    assert "Department of Revenue is aware of a problem with Tax filing." in body
+    assert "Department of Revenue is aware of a problem with Tax filing.\n\nPeople cannot" in body
     assert "People cannot file their tax return online." in body
     assert "The problem started at 23 Nov 2026, 1:30 PM EST." in body
     assert "You can file on paper at any tax office. Call 555-0100 for help." in body
