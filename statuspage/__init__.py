@@ -21,6 +21,7 @@ from .config import Config, from_environment
 from .extensions import compress, csrf, db, limiter, login_manager, migrate
 from .policy import BusinessCalendar, load_policy
 from .schema import MIGRATIONS_DIR, check_schema_current
+from .sms.provider import check_settings as check_sms_settings
 
 log = logging.getLogger(__name__)
 
@@ -71,6 +72,7 @@ def create_app(test_config: dict | None = None, *, for_cli: bool = False) -> Fla
 
     # A bad policy override, zone or holiday country stops start-up with a message.
     app.extensions["policy"] = load_policy(instance)
+    check_sms_settings(app.config)
     app.extensions["business_calendar"] = BusinessCalendar(
         ZoneInfo(app.config["SITE_TIMEZONE"]),
         app.config["HOLIDAYS_COUNTRY"],
@@ -185,6 +187,10 @@ def _register_error_pages(app: Flask) -> None:
 
         if request.endpoint == "public.subscribe":
             return too_many_subscriptions(error)
+        if request.endpoint == "public.subscribe_sms":
+            from .public.sms import too_many_sms_signups
+
+            return too_many_sms_signups(error)
         return render_template("errors/429.html"), 429
 
     @app.errorhandler(500)

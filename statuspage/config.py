@@ -115,6 +115,26 @@ class Config:
     RATELIMIT_STORAGE_OPTIONS = {"socket_connect_timeout": 1, "socket_timeout": 1}
     SUBSCRIBE_LIMIT_PER_CLIENT = "20 per hour"
     SUBSCRIBE_LIMIT_PER_ADDRESS = "5 per hour"
+    # Text messages (SMS): off until SMS_PROVIDER is "twilio" and its settings are set (README
+    # "Text messages (SMS)"). A sender: TWILIO_FROM_NUMBER or TWILIO_MESSAGING_SERVICE_SID.
+    SMS_PROVIDER: str | None = None
+    TWILIO_ACCOUNT_SID: str | None = None
+    TWILIO_AUTH_TOKEN: str | None = None
+    TWILIO_FROM_NUMBER: str | None = None
+    TWILIO_MESSAGING_SERVICE_SID: str | None = None
+    TWILIO_API_BASE_URL: str | None = None  # Twilio's own unless set (tests use a stand-in)
+    # Numbers typed without a country code are read in this region; only numbers of the allowed
+    # regions (ISO 3166 codes) are texted.
+    SMS_DEFAULT_REGION = "US"
+    SMS_ALLOWED_REGIONS = ["US", "PR", "VI", "GU", "AS", "MP"]
+    SMS_CODE_VALID_FOR = timedelta(minutes=15)
+    SMS_CODE_ATTEMPTS = 5
+    # Every code sent costs money and SMS pumping fraud sends many: per client, per number, and a
+    # ceiling on all sign-ups together.
+    SMS_SIGNUP_LIMIT_PER_CLIENT = "10 per hour"
+    SMS_SIGNUP_LIMIT_PER_NUMBER = "3 per hour;5 per day"
+    SMS_SIGNUP_LIMIT_SITE = "300 per hour"
+    SMS_CONFIRM_LIMIT_PER_CLIENT = "30 per hour"
     # Webhooks may not target private or loopback addresses (tests turn this on).
     WEBHOOKS_ALLOW_PRIVATE = False
 
@@ -134,6 +154,8 @@ def from_environment() -> dict:
     for name in (
         "SITE_URL", "MAIL_SERVER", "MAIL_USERNAME", "MAIL_PASSWORD", "MAIL_FROM", "STATIC_EXPORT_DIR",
         "OIDC_ISSUER", "OIDC_CLIENT_ID", "OIDC_CLIENT_SECRET",
+        "SMS_PROVIDER", "TWILIO_ACCOUNT_SID", "TWILIO_AUTH_TOKEN", "TWILIO_FROM_NUMBER",
+        "TWILIO_MESSAGING_SERVICE_SID", "SMS_DEFAULT_REGION",
     ):  # fmt: skip
         if value := os.environ.get(name):
             settings[name] = value

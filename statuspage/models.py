@@ -22,6 +22,7 @@ from .reports.models import (
     PreventiveAction,
     ReportRevision,
 )
+from .sms.models import SmsScope, SmsSubscriber  # noqa: F401
 from .subscriptions.models import Notification, Subscriber, SubscriberScope, Webhook
 from .social.models import SocialAccount, SocialPost  # noqa: F401
 from .subscriptions.models import SubscriptionAddition  # noqa: F401

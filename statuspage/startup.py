@@ -15,6 +15,7 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError, DBAPIError, NoSuchModuleError, OperationalError
 
 from .policy import PolicyError
+from .sms.provider import SmsNotConfigured
 
 SETTING = "DATABASE_URL (or SQLALCHEMY_DATABASE_URI in the instance's config.py)"
 
@@ -26,6 +27,8 @@ def explain(error: BaseException, database_url: str | None = None) -> str | None
 
     if isinstance(error, (MissingSecretKey, SchemaNotCurrent)):
         return str(error)
+    if isinstance(error, SmsNotConfigured):
+        return f"{error} Set them (README: Text messages (SMS)) or remove SMS_PROVIDER."
     if isinstance(error, PolicyError):
         return (
             f"The policy override is not valid: {error}. Correct it (README: The policy table) "

@@ -13,6 +13,7 @@ from ..extensions import db
 from ..incidents.models import Incident
 from ..maintenance.models import MaintenanceWindow
 from ..maintenance.operations import MaintenanceError, cancel_window, save_window
+from ..sms.operations import sms_counts
 from ..subscriptions.models import Notification, Subscriber, Webhook
 from ..subscriptions.operations import (
     SubscriptionError,
@@ -41,6 +42,7 @@ def subscriptions():
         counts=counts,
         confirmed=confirmed,
         waiting=waiting,
+        sms=sms_counts(),
     )
 
 

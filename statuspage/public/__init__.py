@@ -39,3 +39,4 @@ def canonical_link():
 
 from . import acknowledge, api, embed, feeds, reports, routes, subscriptions  # noqa: E402,F401
 from . import press  # noqa: E402,F401
+from . import sms  # noqa: E402,F401

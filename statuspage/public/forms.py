@@ -72,3 +72,35 @@ class SubscribeForm(SubscriptionForm):
 
 class UnsubscribeForm(BaseForm):
     """Only the CSRF token: the link itself says who you are."""
+
+
+class SmsSubscribeForm(SubscriptionForm):
+    number = StringField(
+        "Mobile number",
+        description="We text you a 6-digit code to confirm it. We never share it.",
+        validators=[
+            DataRequired("Enter your mobile number."),
+            Length(max=30, message="Enter a mobile number of at most 30 characters."),
+        ],
+        render_kw={"type": "tel", "autocomplete": "tel", "spellcheck": "false"},
+    )
+
+
+class SmsConfirmForm(BaseForm):
+    number = StringField(
+        "Mobile number",
+        validators=[
+            DataRequired("Enter your mobile number."),
+            Length(max=30, message="Enter a mobile number of at most 30 characters."),
+        ],
+        render_kw={"type": "tel", "autocomplete": "tel", "spellcheck": "false"},
+    )
+    code = StringField(
+        "Code",
+        description="The 6 digits in the text message we sent.",
+        validators=[
+            DataRequired("Enter the 6-digit code from the text message."),
+            Length(max=20, message="Enter the 6-digit code from the text message."),
+        ],
+        render_kw={"inputmode": "numeric", "autocomplete": "one-time-code", "spellcheck": "false"},
+    )
