@@ -104,3 +104,26 @@ def overall_banner(statuses: Iterable[ServiceStatus]) -> Banner:
         return Banner(top, "Planned maintenance is in progress")
     n = counts[ServiceStatus.PARTIAL_OUTAGE] + counts[ServiceStatus.DEGRADED_PERFORMANCE]
     return Banner(top, f"{n} {'service is' if n == 1 else 'services are'} having problems")
+
+
+# The embedded banner's headline for its worst status: words beside the colour and the icon.
+_EMBED_HEADLINES = {
+    ServiceStatus.MAJOR_OUTAGE: "Major outage",
+    ServiceStatus.PARTIAL_OUTAGE: "Partial outage",
+    ServiceStatus.DEGRADED_PERFORMANCE: "Degraded performance",
+    ServiceStatus.UNDER_MAINTENANCE: "Maintenance in progress",
+    ServiceStatus.OPERATIONAL: "Working normally",
+}
+
+
+def embed_status(impacts: Iterable[Impact], maintenance_running: bool) -> ServiceStatus:
+    """The embedded banner's status for one service or one agency: the worst impact of its open
+    public incidents on its own services, else maintenance when a window of its runs."""
+    statuses = [ServiceStatus.from_impact(impact) for impact in impacts]
+    if maintenance_running:
+        statuses.append(ServiceStatus.UNDER_MAINTENANCE)
+    return worst(statuses)
+
+
+def embed_headline(status: ServiceStatus) -> str:
+    return _EMBED_HEADLINES[status]

@@ -15,6 +15,7 @@ CACHEABLE = {
     "public.api_maintenances", "public.api_upcoming_maintenances", "public.api_active_maintenances",
     "public.embed_script", "public.embed_frame", "public.incident_report", "public.reports_index",
     "public.monthly_report", "public.press", "public.agency_press", "public.press_statement",
+    "public.service_embed_script", "public.service_embed_frame",
 }  # fmt: skip
 
 

@@ -79,6 +79,8 @@ def public_paths() -> list[str]:
                 url_for("public.service", slug=service.slug),
                 url_for("public.service_feed", slug=service.slug, format="atom"),
                 url_for("public.service_feed", slug=service.slug, format="rss"),
+                url_for("public.service_embed_script", slug=service.slug),
+                url_for("public.service_embed_frame", slug=service.slug),
             ]
     refs = db.session.scalars(select(Incident.ref).where(public_clause()).order_by(Incident.id))
     paths += [url_for("public.incident", ref=ref) for ref in refs]

@@ -35,6 +35,7 @@ WCAG_TAGS = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa", "wcag22aa"]
 NOT_PAGES = {
     "static", "public.healthz", "public.feed", "public.agency_feed", "public.service_feed",
     "public.maintenance_calendar", "public.embed_script", "admin.logout",
+    "public.service_embed_script",
 }  # fmt: skip
 ADMIN_USER = "admin@example.gov"
 # Which sample token a page with a <token> in its URL takes (a subscriber's manage link otherwise).
@@ -44,6 +45,8 @@ TOKEN_KINDS = {
     "admin.accept_invitation_page": "invitation",
     "admin.reset_password_page": "reset",
 }
+# Pages whose <slug> is a service's, not an agency's.
+SERVICE_PAGES = {"public.service", "public.service_embed_frame"}
 # Pages about an incident's review: shown for an incident that has a published one.
 REVIEWED_PAGES = {"public.incident_report", "admin.review"}
 
@@ -113,6 +116,7 @@ def samples(live_server):
             "name": f"{published.month:%Y-%m}",
             "report_id": draft_id,
             "slug": "revenue",
+            "service_slug": db.session.scalars(select(Service.slug).order_by(Service.id)).first(),
             "key": "p1_initial",
             "window_id": db.session.scalars(select(MaintenanceWindow.id)).first(),
             "agency_id": db.session.scalars(select(Agency.id).order_by(Agency.id)).first(),
@@ -136,7 +140,9 @@ def page_paths(app, samples) -> list[str]:
             continue
         values = {}
         for name in rule.arguments:
-            if name == "ref" and rule.endpoint in REVIEWED_PAGES:
+            if name == "slug" and rule.endpoint in SERVICE_PAGES:
+                values[name] = samples["service_slug"]
+            elif name == "ref" and rule.endpoint in REVIEWED_PAGES:
                 values[name] = samples["reviewed_ref"]
             elif name == "slug" and rule.endpoint == "public.press_statement":
                 values[name] = samples["statement_slug"]

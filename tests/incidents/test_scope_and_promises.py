@@ -242,7 +242,7 @@ def test_closing_posts_a_closing_note_to_the_page_and_subscribers(client, team, 
         outbox.dispatch()
     [message] = smtp.messages
     assert str(message["Subject"]).startswith("Closed: Online filing unavailable")
-    text = message.get_body(("plain",)).get_content()
+    text = " ".join(message.get_body(("plain",)).get_content().split())  # wrapped at 72
     assert "We have closed this incident." in text and "report on what happened" in text
     page = client.get(f"/incidents/{incident.ref}").get_data(as_text=True)
     assert "We have closed this incident." in page
