@@ -9,6 +9,7 @@ from collections.abc import Iterable
 from sqlalchemy import select
 
 from ..catalog.models import Agency, Service
+from ..catalog.operations import SLUG
 from ..extensions import db
 from .operations import Choice
 
@@ -18,9 +19,10 @@ EVERYTHING = "Everything: all agencies and services"
 def from_slugs(
     agency_slugs: Iterable[str], service_slugs: Iterable[str], everything: bool = False
 ) -> Choice:
-    """The agencies and services named by slug; a slug that names nothing is left out."""
-    agency_slugs = {slug for slug in agency_slugs if slug}
-    service_slugs = {slug for slug in service_slugs if slug}
+    """The agencies and services named by slug; a slug that names nothing is left out (one that
+    could not be a slug, such as a NUL byte PostgreSQL refuses, is not even looked up)."""
+    agency_slugs = {slug for slug in agency_slugs if _could_be_slug(slug)}
+    service_slugs = {slug for slug in service_slugs if _could_be_slug(slug)}
     agency_ids = (
         set(db.session.scalars(select(Agency.id).where(Agency.slug.in_(agency_slugs))))
         if agency_slugs
@@ -32,6 +34,10 @@ def from_slugs(
         else set()
     )
     return Choice(everything=everything, agency_ids=agency_ids, service_ids=service_ids)
+
+
+def _could_be_slug(text: str) -> bool:
+    return len(text) <= 80 and SLUG.fullmatch(text) is not None
 
 
 def from_args(args) -> Choice:

@@ -142,7 +142,8 @@ def test_the_form_ticks_the_services_and_agencies_named_in_its_address(client, c
     )
     assert page.index('id="email"') < page.index(">Subscribe</button>") < page.index("<details")
     # Nothing known in the address: the whole form, nothing ticked, no 500.
-    for query in ("service=nope", "agency=&service=", "service=%00%ff", "everything=&agency=nope"):
+    for query in ("service=nope", "agency=&service=", "service=%00%ff", "everything=&agency=nope",
+                  "agency=" + "a" * 5000, "service=Tax-Filing", "service=tax-filing%0a"):
         response = client.get(f"/subscribe?{query}")
         assert response.status_code == 200, query
         assert checked(response.text) == set() and "<details" not in response.text
