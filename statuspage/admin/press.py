@@ -181,8 +181,7 @@ def _render_editor(statement: PressStatement, form: StatementForm | None = None,
         advice=advice,
         preview=preview,
         approver=press.approver_for(statement.incident).label.lower(),
-        editable=statement.status_enum.editable and current_user.can(WRITER,
-                                                                     statement.agency_id),
+        editable=statement.status_enum.editable and current_user.can(WRITER, statement.agency_id),
         is_public=is_public(statement.incident),
     ), status
 

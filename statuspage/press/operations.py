@@ -225,7 +225,8 @@ def submit(statement: PressStatement, content: StatementContent, *, by: User) ->
         if left := gaps(text):
             raise PressError(
                 "Fill the gaps marked “[to fill: …]” before asking for approval: "
-                + "; ".join(left) + ".",
+                + "; ".join(left)
+                + ".",
                 name,
             )
     approver = approver_for(incident)

@@ -44,9 +44,11 @@ def released_statement(slug: str) -> PressStatement | None:
 
 
 def agencies_with_statements() -> list[Agency]:
-    ids = select(PressStatement.agency_id).join(
-        Incident, Incident.id == PressStatement.incident_id
-    ).where(PressStatement.status == StatementStatus.RELEASED.value, public_clause())
+    ids = (
+        select(PressStatement.agency_id)
+        .join(Incident, Incident.id == PressStatement.incident_id)
+        .where(PressStatement.status == StatementStatus.RELEASED.value, public_clause())
+    )
     return list(db.session.scalars(
         select(Agency).where(Agency.id.in_(ids)).order_by(Agency.display_order, Agency.name)
     ))  # fmt: skip

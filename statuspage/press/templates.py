@@ -166,13 +166,17 @@ def placeholders(incident: Incident) -> dict[str, str]:
             if expected else "We do not know yet. We will say as soon as we do, in our updates."
         )  # fmt: skip
     contacts = press_contacts(incident.agency_id)
+    services = service_names(incident)
+    opening = (
+        f"{incident.agency.name} had a problem with {services}, now fixed."
+        if resolved
+        else f"{incident.agency.name} is aware of a problem with {services}."
+    )
     return {
         "agency": incident.agency.name,
-        "opening": f"{incident.agency.name} had a problem with {service_names(incident)}, now "
-        "fixed." if resolved else
-        f"{incident.agency.name} is aware of a problem with {service_names(incident)}.",
+        "opening": opening,
         "title": incident.title,
-        "services": service_names(incident),
+        "services": services,
         "what_happened": what or gap("what happened, in plain words"),
         "who_affected": who or gap("who is affected"),
         "started": format_absolute(since),

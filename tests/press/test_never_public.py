@@ -81,8 +81,14 @@ def test_talking_points_never_reach_anything_public(client, app, tmp_path):
         return [secret for secret in SECRETS if secret in text]
 
     paths = every_public_path(app, incident, statement)
-    assert {"/press", f"/press/{statement.slug}", "/agencies/revenue/press",
-            f"/incidents/{incident.ref}", "/api/v2/incidents.json", "/feed.atom"} <= set(paths)
+    assert {
+        "/press",
+        f"/press/{statement.slug}",
+        "/agencies/revenue/press",
+        f"/incidents/{incident.ref}",
+        "/api/v2/incidents.json",
+        "/feed.atom",
+    } <= set(paths)
     checked, shown = 0, 0
     for path in paths:
         response = client.get(path)

@@ -112,7 +112,7 @@ def editor_data(statement: PressStatement, **changes) -> dict:
 
 
 def textarea(html: str, name: str) -> str:
-    found = re.search(rf'<textarea[^>]*name="{name}"[^>]*>\n?(.*?)</textarea>', html, re.S)
+    found = re.search(rf'<textarea[^>]*name="{name}"[^>]*>\n?(.*?)</textarea>', html, re.DOTALL)
     return found.group(1) if found else ""
 
 
@@ -145,15 +145,18 @@ def test_a_p3_owes_nothing_and_gets_none_while_it_is_not_public(client, team):
 def test_a_lead_may_choose_to_prepare_one_for_a_public_p3(client, team):
     incident = make_incident([team["service"]], priority=3, made_public=True)
     login(client, team["lead"])
-    assert "Prepare a media statement anyway</button>" in client.get(
-        f"/admin/incidents/{incident.ref}").text
+    assert (
+        "Prepare a media statement anyway</button>"
+        in client.get(f"/admin/incidents/{incident.ref}").text
+    )
     assert client.post(f"/admin/incidents/{incident.ref}/press").status_code == 302
     statement = statement_of(incident)
     assert statement.chosen
     # No closure approver for a P3: the policy's de-escalation approver approves it.
     assert press.approver_for(incident) is Role.SERVICE_MANAGER
     entry = db.session.scalars(
-        select(AuditEntry).where(AuditEntry.action == "press_statement_started")).one()
+        select(AuditEntry).where(AuditEntry.action == "press_statement_started")
+    ).one()
     assert ("owed", "no: chosen by a lead") in entry.detail_items
 
 
@@ -212,7 +215,8 @@ def test_draft_check_submit_changes_approve_release(client, team, app):
     refused = client.post(url, data=gappy)
     assert refused.status_code == 400
     assert "Fill the gaps marked “[to fill: …]” before asking for approval: the minister" in (
-        refused.text)
+        refused.text
+    )
     assert "[to fill: the minister&#39;s quote]" in textarea(refused.text, "body")
     assert statement_of(incident).status == StatementStatus.DRAFT.value
 
@@ -271,7 +275,8 @@ def test_draft_check_submit_changes_approve_release(client, team, app):
     assert current_version().number > version_before
     told = staff_messages("press_decided")
     assert ("lead@revenue.example.gov", "[P1] Media statement released: " + incident.ref) in [
-        (a, m.subject) for a, m in told]
+        (a, m.subject) for a, m in told
+    ]
     admin_page = client.get(f"/admin/incidents/{incident.ref}").text
     assert f'href="/press/{released.slug}"' in admin_page and "Released." in admin_page
     client.post("/admin/logout")
@@ -280,7 +285,8 @@ def test_draft_check_submit_changes_approve_release(client, team, app):
     assert listing.status_code == 200
     assert f'href="/press/{released.slug}"' in listing.text
     assert '<time datetime="2026-11-23T19:30:00Z" data-ago>23 Nov 2026, 2:30 PM EST</time>' in (
-        listing.text)
+        listing.text
+    )
     assert "Department of Revenue" in listing.text
     assert f'href="/incidents/{incident.ref}"' in listing.text
     page = client.get(f"/press/{released.slug}").text
@@ -292,8 +298,12 @@ def test_draft_check_submit_changes_approve_release(client, team, app):
     assert 'href="/press">Media statements</a>' in client.get("/").text
 
     assert actions(incident) == [
-        "press_statement_started", "press_statement_submitted", "press_changes_requested",
-        "press_statement_saved", "press_statement_submitted", "press_statement_released",
+        "press_statement_started",
+        "press_statement_submitted",
+        "press_changes_requested",
+        "press_statement_saved",
+        "press_statement_submitted",
+        "press_statement_released",
     ]
 
 
@@ -402,8 +412,8 @@ def test_the_approvers_preview_is_the_public_page(client, team):
     public = client.get(f"/press/{statement_of(incident).slug}").text
 
     def article(html: str) -> str:
-        found = re.search(r"<article.*?</article>", html, re.S).group(0)
-        return re.sub(r"<dt>Released</dt><dd>.*?</dd>", "", found, flags=re.S)
+        found = re.search(r"<article.*?</article>", html, re.DOTALL).group(0)
+        return re.sub(r"<dt>Released</dt><dd>.*?</dd>", "", found, flags=re.DOTALL)
 
     assert "Preview for the approver: not released." in preview
     assert article(preview) == article(public)
@@ -479,5 +489,6 @@ def test_saving_is_audited_with_what_changed(client, team):
                            follow_redirects=True)  # fmt: skip
     assert "Nothing changed." in response.text
     entry = db.session.scalars(
-        select(AuditEntry).where(AuditEntry.action == "press_statement_saved")).one()
+        select(AuditEntry).where(AuditEntry.action == "press_statement_saved")
+    ).one()
     assert ("changed", "['headline']") in entry.detail_items
