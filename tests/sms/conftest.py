@@ -38,13 +38,15 @@ class TwilioStandIn:
             def do_POST(self):
                 body = self.rfile.read(int(self.headers.get("Content-Length", 0))).decode()
                 stand_in.requests.append(("POST", self.path))
-                expected = "Basic " + base64.b64encode(
-                    f"{ACCOUNT_SID}:{AUTH_TOKEN}".encode()
-                ).decode()
+                expected = (
+                    "Basic " + base64.b64encode(f"{ACCOUNT_SID}:{AUTH_TOKEN}".encode()).decode()
+                )
                 if self.path != f"/2010-04-01/Accounts/{ACCOUNT_SID}/Messages.json":
                     return self.answer(404, {"code": 20404, "message": "Not found", "status": 404})
                 if self.headers.get("Authorization") != expected:
-                    return self.answer(401, {"code": 20003, "message": "Authenticate", "status": 401})
+                    return self.answer(
+                        401, {"code": 20003, "message": "Authenticate", "status": 401}
+                    )
                 form = {key: values[0] for key, values in parse_qs(body).items()}
                 with stand_in.lock:
                     if stand_in.fail_next > 0:

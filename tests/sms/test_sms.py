@@ -81,11 +81,11 @@ def inbound(client, sender, body, *, signature=None):
 # --- signing up --------------------------------------------------------------------------------
 
 
-def test_a_code_arrives_a_wrong_code_is_refused_and_the_right_one_confirms(
-    client, catalog, twilio
-):
+def test_a_code_arrives_a_wrong_code_is_refused_and_the_right_one_confirms(client, catalog, twilio):
     page = client.get("/subscribe/sms?service=tax-filing")
-    assert f'value="{catalog["filing"].id}" id="service-{catalog["filing"].id}" checked' in page.text
+    assert (
+        f'value="{catalog["filing"].id}" id="service-{catalog["filing"].id}" checked' in page.text
+    )
     assert "P1 Critical and P2 High incidents on services of tiers 1-2" in page.text
 
     response = sign_up(client, "(202) 555-0143", services=catalog["filing"].id)
@@ -159,9 +159,7 @@ def test_asking_again_replaces_the_code_and_the_old_text_is_not_sent(client, cat
     assert response.status_code == 200
 
 
-def test_signing_up_again_adds_the_new_choice_only_once_the_code_is_typed(
-    client, catalog, twilio
-):
+def test_signing_up_again_adds_the_new_choice_only_once_the_code_is_typed(client, catalog, twilio):
     add_number(ANN, services=[catalog["filing"]])
     sign_up(client, ANN, agencies=catalog["roads"].id)
     subscriber = db.session.scalars(select(SmsSubscriber)).one()
@@ -350,9 +348,7 @@ def test_a_number_twilio_will_never_reach_fails_at_once(client, catalog, twilio)
     assert row.status == "failed" and "21614" in row.last_error
 
 
-def test_a_number_that_told_twilio_stop_is_marked_stopped_and_not_retried(
-    client, catalog, twilio
-):
+def test_a_number_that_told_twilio_stop_is_marked_stopped_and_not_retried(client, catalog, twilio):
     add_number(ANN, everything=True)
     publish_p1([catalog["filing"]])
     twilio.refuse = (21610, 400)
