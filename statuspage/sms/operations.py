@@ -24,6 +24,7 @@ from ..policy import current_policy
 # subscriptions.operations imports this module to call enqueue_update: read at call time.
 from ..subscriptions import operations as subscriptions
 from ..subscriptions.models import Notification
+from ..upsert import insert_if_absent
 from .models import SmsScope, SmsSubscriber
 from .provider import Inbound, is_configured
 
@@ -174,14 +175,12 @@ def request_code(typed_number: str, choice: Choice) -> SmsSubscriber:
     number = normalise_number(typed_number)
     choice.check()
     now = clock.now()
+    # Two sign-ups of a new number at once: the unique key lets one insert, both then read it.
+    insert_if_absent(SmsSubscriber, number=number, everything=False, code_attempts=0,
+                     created_at=now)  # fmt: skip
     subscriber = db.session.scalars(
-        select(SmsSubscriber).where(SmsSubscriber.number == number)
-    ).first()
-    if subscriber is None:
-        subscriber = SmsSubscriber(number=number, everything=False, code_attempts=0,
-                                   created_at=now)  # fmt: skip
-        db.session.add(subscriber)
-        db.session.flush()
+        select(SmsSubscriber).where(SmsSubscriber.number == number).with_for_update()
+    ).one()
     nonce = secrets.token_hex(8)
     subscriber.code_hash = _code_hash(subscriber.id, _derive_code(subscriber.id, nonce))
     subscriber.code_expires_at = now + current_app.config["SMS_CODE_VALID_FOR"]
