@@ -136,7 +136,9 @@ def _window_notice(window, service_ids: set[int], *, running: bool) -> dict:
 
 
 def _script(banner: EmbedBanner) -> Response:
-    script = render_template("public/embed.js", banner=banner.data() if banner.shows_anything else None)
+    script = render_template(
+        "public/embed.js", banner=banner.data() if banner.shows_anything else None
+    )
     return Response(script, content_type="text/javascript; charset=utf-8")
 
 

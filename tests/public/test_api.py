@@ -79,9 +79,12 @@ def test_an_open_incident(client, catalog, priority, impact, indicator, componen
     assert found["impact"] == {1: "critical", 2: "major", 3: "minor"}[priority]
     assert found["shortlink"] == f"http://localhost/incidents/{incident.ref}"
     assert [u["status"] for u in found["incident_updates"]] == ["identified", "investigating"]
-    assert found["components"] == [
+    # Full component objects (Statuspage's shape), the same as in the component list.
+    assert [{k: c[k] for k in ("id", "name", "status")} for c in found["components"]] == [
         {"id": "tax-filing", "name": "Tax filing", "status": component_status}
     ]
+    listed = {c["id"]: c for c in summary["components"]}
+    assert found["components"] == [listed["tax-filing"]]
     assert (
         client.get("/api/v2/incidents/unresolved.json").json["incidents"][0]["id"] == incident.ref
     )

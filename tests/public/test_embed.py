@@ -85,7 +85,11 @@ def test_a_major_outage_makes_the_banner_red_and_says_so(client, service, refund
 def test_a_partial_outage_is_yellow_with_its_words(client, service):
     make_incident({service: Impact.PARTIAL_OUTAGE}, priority=2, title="Filing slow")
     data = banner_data(client, "/embed/services/tax-filing.js")
-    assert (data["colour"], data["headline"], data["icon"]) == ("yellow", "Partial outage", "diamond")
+    assert (data["colour"], data["headline"], data["icon"]) == (
+        "yellow",
+        "Partial outage",
+        "diamond",
+    )
     assert frame_banner(client, "/embed/services/tax-filing")[0] == "yellow"
 
 
@@ -97,12 +101,17 @@ def test_maintenance_in_progress_is_blue_and_planned_maintenance_is_announced(
     plan([refunds], timedelta(days=9), title="Too far ahead", now=pinned_now)
     data = banner_data(client, "/embed/revenue.js")
     assert (data["colour"], data["headline"], data["icon"]) == (
-        "blue", "Maintenance in progress", "wrench"
+        "blue",
+        "Maintenance in progress",
+        "wrench",
     )
     assert data["running"][0]["when"] == "until 23 Nov 2026, 3:30 PM EST"
     colour, text = frame_banner(client, "/embed/revenue")
     assert colour == "blue"
-    assert "Maintenance in progress: Database upgrade (Tax filing) until 23 Nov 2026, 3:30 PM EST." in text
+    assert (
+        "Maintenance in progress: Database upgrade (Tax filing) until 23 Nov 2026, 3:30 PM EST."
+        in text
+    )
     assert (
         "Planned maintenance: New refund system (Refund status) "
         "from 26 Nov 2026, 2:30 PM EST to 26 Nov 2026, 4:30 PM EST."
