@@ -6,8 +6,9 @@ attributes (`fill`, `stroke`) are only a fallback for when the stylesheet is mis
 
 Colour never carries the meaning alone: every value is printed beside its bar, a bar below the
 target is hatched as well as coloured, and the <desc> says every value in words. The data table
-printed beside each chart (components/charts.html) is the version to read on a small screen: text
-in a viewBox shrinks with the chart.
+printed beside each chart (components/charts.html) has the same figures. Text in a viewBox shrinks
+with the chart, so a phone gets a drawing of its own, NARROW units wide (reports/presentation.py
+draws both; site.css shows one), whose 16-unit text stays at about 16 px.
 
 Text widths are estimated from character counts (no font metrics on the server), generously, so
 labels wrap a little early rather than run into each other.
@@ -25,6 +26,7 @@ Item = tuple[str, float | None]
 Say = Callable[[float | None], str]
 
 WIDTH = 640
+NARROW = 320  # the drawing shown on a phone: at 390 px its 16-unit text is about 16 px
 SIDE = 8  # keeps strokes at the edges inside the viewBox
 CHAR_EM = 0.6  # wider than the average character of the sans-serif fonts the site asks for
 NO_DATA = "no data"
@@ -47,18 +49,22 @@ def bar_chart(
     max_value: float | None = None,
     target: float | None = None,
     value_format: str = "{:g}",
+    say: Say | None = None,
+    width: float = WIDTH,
 ) -> Markup:
     """Horizontal bars, one a row, each label above its bar and the value printed after it.
 
     Labels go above rather than to the left so that long service names keep the full width. A bar
-    below `target` misses it: hatched, and said so in the description.
+    below `target` misses it: hatched, and said so in the description. `say` writes a value in
+    words (the table's formatter, so a figure reads the same in both); `width` is the drawing's
+    width in its own units, the text being 16 of them (NARROW for a phone).
     """
     _check_id(chart_id)
     scale = _scale(bars, max_value, target)
     font, bar_height, line_height = 16, 24, 20
-    say = _sayer(unit, value_format)
+    say = say or _sayer(unit, value_format)
     right = max((_width(say(value), font) for _, value in bars), default=0) + 12
-    bar_room = WIDTH - SIDE - right
+    bar_room = width - SIDE - right
     target_x = SIDE + _length(target, scale, bar_room) if target is not None else None
     top = font + 12 if target is not None else 4
 
@@ -67,7 +73,7 @@ def bar_chart(
     gaps: list[tuple[float, float]] = []  # labels long enough to reach the target line
     y = top
     for label, value in bars:
-        lines = _wrap(label, int((WIDTH - SIDE) / (font * CHAR_EM)))
+        lines = _wrap(label, int((width - SIDE) / (font * CHAR_EM)))
         texts.append(_text_lines("chart-label", SIDE, y + font, lines, line_height))
         longest = max(_width(line, font) for line in lines)
         if target_x is not None and SIDE + longest >= target_x - 4:
@@ -92,14 +98,14 @@ def bar_chart(
         half, anchor = _width(label, font) / 2, "middle"
         if x - half < SIDE:  # near an edge, the label stops at the edge instead of centring
             anchor, x = "start", SIDE
-        elif x + half > WIDTH - SIDE:
-            anchor, x = "end", WIDTH - SIDE
+        elif x + half > width - SIDE:
+            anchor, x = "end", width - SIDE
         texts.append(_text("chart-label chart-target-label", x, font, label, anchor=anchor))
     axis = _line("chart-axis", SIDE, top - 4, SIDE, bottom - 8)
 
     key, height = _key(chart_id, bars, target, bottom, font)
     desc = _describe(bars, say, target)
-    return _svg(chart_id, title, desc, WIDTH, height, font, [axis, *shapes, *texts, *key])
+    return _svg(chart_id, title, desc, width, height, font, [axis, *shapes, *texts, *key])
 
 
 def column_chart(
@@ -111,6 +117,7 @@ def column_chart(
     max_value: float | None = None,
     target: float | None = None,
     value_format: str = "{:g}",
+    say: Say | None = None,
 ) -> Markup:
     """Vertical columns for a trend over months, the value above each and the label below.
 
@@ -121,7 +128,7 @@ def column_chart(
     _check_id(chart_id)
     scale = _scale(columns, max_value, target)
     font, line_height, plot_height = 14, 17, 200
-    say = _sayer(unit, value_format)
+    say = say or _sayer(unit, value_format)
     target_lines = ["target", say(target)] if target is not None else []
     target_height = _length(target, scale, plot_height)
     right = max((_width(line, font) for line in target_lines), default=0) + 12

@@ -12,22 +12,30 @@ from datetime import date
 from markupsafe import Markup
 
 from ..characters import xml_safe
-from .charts import bar_chart, column_chart
+from .charts import NARROW, bar_chart, column_chart
 
 MISSING = "–"
 
 
+NBSP = "\u00a0"  # between a number and its unit: a figure is never split over two lines
+
+
 def duration(minutes: float | None) -> str:
+    """The one way a report writes a duration, in its charts, tables and sentences alike: e.g.
+    "40 min", "40 h 46 min", "3 d 4 h", with non-breaking spaces."""
     if minutes is None:
         return MISSING
     whole = round(minutes)
     if whole < 60:
-        return f"{whole} min"
-    hours, rest = divmod(whole, 60)
-    if hours < 48:
-        return f"{hours} h {rest} min" if rest else f"{hours} h"
-    days, hours = divmod(hours, 24)
-    return f"{days} d {hours} h" if hours else f"{days} d"
+        text = f"{whole} min"
+    else:
+        hours, rest = divmod(whole, 60)
+        if hours < 48:
+            text = f"{hours} h {rest} min" if rest else f"{hours} h"
+        else:
+            days, hours = divmod(hours, 24)
+            text = f"{days} d {hours} h" if hours else f"{days} d"
+    return text.replace(" ", NBSP)
 
 
 def percent(value: float | None, places: int = 1) -> str:
@@ -55,6 +63,16 @@ def month_name(key: str) -> str:
 def short_month(key: str) -> str:
     year, month = (int(part) for part in key.split("-"))
     return f"{date(year, month, 1):%b %Y}"
+
+
+def drawn(chart, chart_id: str, title: str, items, **options) -> Markup:
+    """A chart drawn twice: as `chart` for a wide screen and as bars NARROW units wide for a
+    phone (site.css shows one), so its lettering stays readable at 390 px."""
+    wide = chart(chart_id, title, items, **options)
+    narrow = bar_chart(f"{chart_id}-narrow", title, items, width=NARROW, **options)
+    return Markup('<div class="chart-wide">{}</div><div class="chart-narrow">{}</div>').format(
+        wide, narrow
+    )
 
 
 @dataclass(frozen=True)
@@ -135,7 +153,8 @@ def by_priority(figures: dict) -> Figure:
         "chart-priority",
         "Incidents by priority",
         summary,
-        bar_chart(
+        drawn(
+            bar_chart,
             "chart-priority", "Incidents by priority", list(counts.items()),
             value_format="{:.0f}",
         ),
@@ -162,14 +181,14 @@ def response_times(figures: dict) -> Figure:
     )
     return Figure(
         "chart-response",
-        "Response times (median, minutes)",
+        "Response times (median)",
         (said[0].upper() + said[1:] + ".") if said else "No incident to measure.",
-        bar_chart(
+        drawn(
+            bar_chart,
             "chart-response",
-            "Median response times in minutes",
+            "Median response times",
             medians,
-            unit=" min",
-            value_format="{:.0f}",
+            say=duration,
         ),  # fmt: skip
         ["Measure", "Incidents measured", "Median", "90th percentile"],
         [
@@ -198,12 +217,12 @@ def availability(figures: dict) -> Figure:
         "chart-availability",
         "Unplanned downtime per service (major outage)",
         summary,
-        bar_chart(
+        drawn(
+            bar_chart,
             "chart-availability",
-            "Unplanned downtime per service, in minutes",
+            "Unplanned downtime per service",
             [(item["name"], item["downtime_minutes"]) for item in services],
-            unit=" min",
-            value_format="{:.0f}",
+            say=duration,
         ),
         ["Service", "Availability", "Target", "Target met", "Unplanned downtime", "Maintenance"],
         [
@@ -234,7 +253,8 @@ def root_causes(figures: dict) -> Figure:
         "chart-causes",
         "Root causes",
         summary,
-        bar_chart(
+        drawn(
+            bar_chart,
             "chart-causes",
             "Incidents by root cause",
             [(item["label"], item["count"]) for item in causes] or [("No incidents", 0)],
@@ -274,7 +294,8 @@ def trend(figures: dict) -> list[Figure]:
             "chart-trend-incidents",
             "Incidents per month",
             incidents_summary,
-            column_chart(
+            drawn(
+                column_chart,
                 "chart-trend-incidents",
                 "Incidents per month",
                 [(short_month(item["month"]), item["incidents"]) for item in months],
@@ -287,7 +308,8 @@ def trend(figures: dict) -> list[Figure]:
             "chart-trend-compliance",
             "Resolved within target, per month",
             f"Share of resolved incidents fixed within the target: {compliance_said}.",
-            column_chart(
+            drawn(
+                column_chart,
                 "chart-trend-compliance",
                 "Resolved within target, per month",
                 compliance,
