@@ -49,13 +49,14 @@ def service_details(**overrides) -> ServiceDetails:
 
 def test_creating_an_agency_records_who_and_every_value(admin):
     agency = create_agency(
-        AgencyDetails("Department of Revenue", "revenue", "Taxes and refunds.", 3), by=admin
+        AgencyDetails("Department of Revenue", "revenue", "Taxes and refunds.", 3, "#Revenue"),
+        by=admin,
     )
     [entry] = entries("agency_created")
     assert entry.actor_id == admin.id and entry.agency_id == agency.id
     assert details_of(entry) == {
         "name": "Department of Revenue", "slug": "revenue", "description": "Taxes and refunds.",
-        "display_order": 3,
+        "display_order": 3, "hashtags": "#Revenue",
     }  # fmt: skip
 
 
