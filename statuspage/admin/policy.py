@@ -22,6 +22,7 @@ from ..policy import (
     current_policy,
     load_policy,
 )
+from ..sms.operations import tier_words
 from ..users.models import Role
 from . import admin
 from .permissions import allow
@@ -150,9 +151,7 @@ def priority_rows(policy: Policy, override: dict) -> list[tuple[str, list[Cell]]
 
 
 def sms_words(up_to_tier: int | None) -> str:
-    if up_to_tier is None:
-        return "no"
-    return "tier 1 services" if up_to_tier == 1 else f"services of tiers 1-{up_to_tier}"
+    return "no" if up_to_tier is None else tier_words(up_to_tier)
 
 
 def rule_rows(policy: Policy, given: dict) -> list[tuple[str, Cell]]:

@@ -329,7 +329,7 @@ def answer_inbound(inbound: Inbound, site_url: str, site_name: str) -> str | Non
 # --- what gets texted -------------------------------------------------------------------------
 
 
-def _tiers(up_to: int) -> str:
+def tier_words(up_to: int) -> str:
     return "tier 1 services" if up_to == 1 else f"services of tiers 1-{up_to}"
 
 
@@ -346,8 +346,8 @@ def texting_summary() -> str:
     if len({tier for _p, tier in texted}) == 1:
         names = [PRIORITY_LABELS[p] for p, _tier in texted]
         listed = names[0] if len(names) == 1 else ", ".join(names[:-1]) + " and " + names[-1]
-        return f"{listed} incidents on {_tiers(texted[0][1])}"
-    parts = [f"{PRIORITY_LABELS[p]} incidents on {_tiers(tier)}" for p, tier in texted]
+        return f"{listed} incidents on {tier_words(texted[0][1])}"
+    parts = [f"{PRIORITY_LABELS[p]} incidents on {tier_words(tier)}" for p, tier in texted]
     return "; ".join(parts)
 
 

@@ -254,6 +254,7 @@ class TestWithoutAProvider:
         assert "Text messages are not available on this site." in page.text
         assert sign_up(client, ANN, everything="y").status_code == 200
         assert "get text messages (SMS)" not in client.get("/subscribe").text
+        assert "/subscribe/sms" not in client.get("/services/tax-filing").text
 
     def test_nothing_is_enqueued(self, client, catalog):
         add_number(ANN, everything=True)
@@ -269,6 +270,15 @@ def test_the_email_sign_up_links_to_texts_with_the_policy_in_words(client, catal
     assert "We also send text messages about P1 Critical and P2 High incidents on services of " \
         "tiers 1-2" in page.text  # fmt: skip
     assert "/subscribe/sms?service=tax-filing" in page.text
+
+
+def test_the_get_updates_box_of_a_page_offers_texts_about_its_services(client, catalog):
+    incident = publish_p1([catalog["filing"]])
+    box = client.get(f"/incidents/{incident.ref}").text.split('class="get-updates"')[1]
+    assert 'href="/subscribe/sms?service=tax-filing"' in box
+    assert "get text messages (SMS)</a> about P1 Critical and P2 High incidents" in box
+    box = client.get("/agencies/revenue").text.split('class="get-updates"')[1]
+    assert 'href="/subscribe/sms?agency=revenue"' in box
 
 
 # --- the texts ---------------------------------------------------------------------------------
