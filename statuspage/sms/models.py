@@ -9,10 +9,11 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from ..catalog.models import Agency, Service
 from ..extensions import db
+from ..subscriptions.models import FollowsScopes
 from ..types import UTCDateTime
 
 
-class SmsSubscriber(db.Model):
+class SmsSubscriber(FollowsScopes, db.Model):
     """One mobile number in E.164 form. Texting STOP keeps the row (stopped_at) so the number is
     never texted again until it sends START; the one-time code is kept only as a keyed hash."""
 
@@ -36,14 +37,6 @@ class SmsSubscriber(db.Model):
     scopes: Mapped[list[SmsScope]] = relationship(
         back_populates="subscriber", cascade="all, delete-orphan", passive_deletes=True
     )
-
-    @property
-    def agency_ids(self) -> set[int]:
-        return {s.agency_id for s in self.scopes if s.agency_id is not None}
-
-    @property
-    def service_ids(self) -> set[int]:
-        return {s.service_id for s in self.scopes if s.service_id is not None}
 
 
 class SmsScope(db.Model):

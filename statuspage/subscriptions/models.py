@@ -12,7 +12,20 @@ from ..extensions import db
 from ..types import UTCDateTime
 
 
-class Subscriber(db.Model):
+class FollowsScopes:
+    """A subscriber (by email or by text message) whose ``scopes`` each name an agency or a
+    service it follows."""
+
+    @property
+    def agency_ids(self) -> set[int]:
+        return {s.agency_id for s in self.scopes if s.agency_id is not None}
+
+    @property
+    def service_ids(self) -> set[int]:
+        return {s.service_id for s in self.scopes if s.service_id is not None}
+
+
+class Subscriber(FollowsScopes, db.Model):
     """An email address. Unsubscribing deletes the row (and its pending messages)."""
 
     __tablename__ = "subscribers"
@@ -27,13 +40,6 @@ class Subscriber(db.Model):
         back_populates="subscriber", cascade="all, delete-orphan", passive_deletes=True
     )
 
-    @property
-    def agency_ids(self) -> set[int]:
-        return {s.agency_id for s in self.scopes if s.agency_id is not None}
-
-    @property
-    def service_ids(self) -> set[int]:
-        return {s.service_id for s in self.scopes if s.service_id is not None}
 
 
 class SubscriberScope(db.Model):
