@@ -36,6 +36,18 @@ def _postgres_server_url() -> str | None:
     return normalise_database_url(url) if url else None
 
 
+def pytest_collection_modifyitems(config, items):
+    """On PostgreSQL, leave out the tests whose outcome cannot depend on the suite's database
+    (marked same_on_any_database: they start their own servers and databases); the SQLite pass,
+    the README's test command, runs them."""
+    if _postgres_server_url() is None:
+        return
+    left = [item for item in items if item.get_closest_marker("same_on_any_database")]
+    if left:
+        config.hook.pytest_deselected(items=left)
+        items[:] = [item for item in items if not item.get_closest_marker("same_on_any_database")]
+
+
 @pytest.fixture(scope="session")
 def database_url(tmp_path_factory):
     """A fresh database for this run: a SQLite file, or a new PostgreSQL database dropped after."""

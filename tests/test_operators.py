@@ -15,6 +15,8 @@ import pytest
 
 from tests.test_cli import run_cli
 
+pytestmark = pytest.mark.same_on_any_database  # run once, in the SQLite pass
+
 ROOT = Path(__file__).resolve().parents[1]
 
 

@@ -37,6 +37,8 @@ from tests.conftest import make_app
 from tests.factories import make_incident
 from tests.test_nginx import Nginx, _free_port
 
+pytestmark = pytest.mark.same_on_any_database  # run once, in the SQLite pass
+
 POSTGRES = "postgresql://postgres@127.0.0.1:5432/postgres"
 SUBSCRIBERS = 40
 # Through nginx: pages it caches, one it keys without the query, and pages every request of which
