@@ -99,6 +99,8 @@ def create_app(test_config: dict | None = None, *, for_cli: bool = False) -> Fla
 
     from . import models  # noqa: F401  (register every table with the metadata)
     from .admin import admin
+    from .api_keys import errors as api_errors
+    from .api_v1 import api_v1
     from .public import public
     from .templating import register_templating
     from .users.session import register_user_loader
@@ -106,6 +108,9 @@ def create_app(test_config: dict | None = None, *, for_cli: bool = False) -> Fla
     register_user_loader(login_manager)
     app.register_blueprint(public)
     app.register_blueprint(admin, url_prefix="/admin")
+    csrf.exempt(api_v1)  # API clients send a key, not a cookie
+    api_errors.register_app_handlers(app)
+    app.register_blueprint(api_v1, url_prefix="/api/v1")
     register_templating(app)
     _register_error_pages(app)
     _register_security_headers(app)
@@ -154,6 +159,10 @@ def _refuse_unmigrated_database(app: Flask) -> None:
 def _register_error_pages(app: Flask) -> None:
     @app.errorhandler(404)
     def not_found(error):
+        from .api_keys.errors import is_api_request, unrouted_not_found
+
+        if is_api_request():  # a path under /api/v1 that no route serves
+            return unrouted_not_found()
         return render_template("errors/404.html"), 404
 
     @app.errorhandler(403)

@@ -135,6 +135,8 @@ class Config:
     SMS_SIGNUP_LIMIT_PER_NUMBER = "3 per hour;5 per day"
     SMS_SIGNUP_LIMIT_SITE = "300 per hour"
     SMS_CONFIRM_LIMIT_PER_CLIENT = "30 per hour"
+    # Requests per API key (the manage API at /api/v1, README "API keys"); over it: 429.
+    API_RATE_LIMIT = "60 per minute"
     # Webhooks may not target private or loopback addresses (tests turn this on).
     WEBHOOKS_ALLOW_PRIVATE = False
 

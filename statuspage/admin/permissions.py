@@ -111,7 +111,9 @@ def _person(user_id: int, role: Role) -> User:
     held = agency_ids_for(current_user, role)
     if not held and not current_user.is_site_admin:
         abort(403)
-    person = db.session.get(User, user_id) or abort(404)
+    person = db.session.get(User, user_id)
+    if person is None or person.is_service_account:  # an API key's account is not a person
+        abort(404)
     if current_user.is_site_admin:
         return person
     if person.is_site_admin or not {m.agency_id for m in person.memberships} & set(held):
@@ -276,6 +278,7 @@ def people_with(role: Role, agency_id: int) -> list[User]:
             .outerjoin(Membership, Membership.user_id == User.id)
             .where(
                 User.active.is_(True),
+                User.is_service_account.is_(False),
                 User.is_site_admin.is_(True)
                 | ((Membership.agency_id == agency_id) & (Membership.role >= int(role))),
             )

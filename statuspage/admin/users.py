@@ -50,7 +50,11 @@ def _choices(agencies: list[Agency]) -> dict[str, str]:
 @allow.role(OWNER, any_agency=True)
 def users():
     owned = _owned_ids()
-    query = select(User).options(selectinload(User.memberships).selectinload(Membership.agency))
+    query = (
+        select(User)
+        .options(selectinload(User.memberships).selectinload(Membership.agency))
+        .where(User.is_service_account.is_(False))  # API keys' accounts are not people
+    )
     if not current_user.is_site_admin:
         query = query.where(
             User.is_site_admin.is_(False),

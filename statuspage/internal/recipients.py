@@ -45,6 +45,7 @@ def members(role: Role, agency_ids: Iterable[int]) -> list[Recipient]:
             Membership.agency_id.in_(list(agency_ids)),
             Membership.role == int(role),
             User.active.is_(True),
+            User.is_service_account.is_(False),
         )
         .order_by(User.email)
     )
@@ -58,7 +59,7 @@ def deciders(role: Role, agency_id: int, *, besides: int | None = None) -> list[
         select(User.id, User.name, User.email)
         .join(Membership, Membership.user_id == User.id)
         .where(Membership.agency_id == agency_id, Membership.role >= int(role),
-               User.active.is_(True))  # fmt: skip
+               User.active.is_(True), User.is_service_account.is_(False))  # fmt: skip
         .order_by(User.email)
     ).all()
     if not [r for r in rows if r.id != besides]:

@@ -39,7 +39,7 @@ def _site() -> tuple[str, str]:
 def _live_user(purpose: str, detail: str) -> tuple[User, LinkData]:
     data = LinkData.from_detail(detail)
     user = db.session.get(User, data.user_id)
-    if user is None or not user.active or fingerprint(purpose, user) != data.fingerprint:
+    if user is None or not user.is_active or fingerprint(purpose, user) != data.fingerprint:
         raise Skip("the link was used, replaced, or the account is gone")
     return user, data
 

@@ -6,7 +6,16 @@ import enum
 from datetime import datetime
 
 from flask_login import UserMixin
-from sqlalchemy import Boolean, ForeignKey, Index, Integer, LargeBinary, String, UniqueConstraint
+from sqlalchemy import (
+    Boolean,
+    ForeignKey,
+    Index,
+    Integer,
+    LargeBinary,
+    String,
+    UniqueConstraint,
+    false,
+)
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from .. import clock
@@ -51,14 +60,18 @@ class User(UserMixin, db.Model):
     # The latest invitation sent (the account has no password until it is accepted).
     invited_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     last_sign_in_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # An API key's account (api_keys/models.py): it acts through the API only, never signs in
+    # (no password, reset, single sign-on or passkey), is told nothing and is not listed among
+    # people.
+    is_service_account: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
 
     memberships: Mapped[list[Membership]] = relationship(
         back_populates="user", cascade="all, delete-orphan"
     )
 
     @property
-    def is_active(self) -> bool:  # Flask-Login reads this
-        return self.active
+    def is_active(self) -> bool:  # Flask-Login reads this; signing in in any way checks it
+        return self.active and not self.is_service_account
 
     @property
     def has_password(self) -> bool:

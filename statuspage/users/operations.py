@@ -267,7 +267,7 @@ def request_password_reset(email: str) -> None:
     asking whether the address has an account."""
     address = _checked_email(email)
     user = find_user(address)
-    if user is not None and not user.active:
+    if user is not None and not user.is_active:  # deactivated, or an API key's account
         user = None
     emails.send_password_reset(user, address, f"{clock.now().timestamp():.0f}-{secrets.token_hex(4)}")
     db.session.commit()
@@ -340,7 +340,7 @@ def live_session(token: str, user_id: int) -> UserSession | None:
         reason = "idle"
     elif now - row.created_at >= config["PERMANENT_SESSION_LIFETIME"]:
         reason = "expired"
-    elif not row.user.active:
+    elif not row.user.is_active:
         reason = "deactivated"
     if reason is not None:
         row.ended_at, row.end_reason = now, reason

@@ -84,7 +84,7 @@ def read(purpose: str, token: str) -> User:
     except (BadSignature, TypeError, ValueError, OverflowError, OSError):
         raise TokenError(f"This {what} is not valid. Check it was copied completely. {again}") from None
     user = db.session.get(User, user_id) if isinstance(user_id, int) else None
-    if user is None or not user.active:
+    if user is None or not user.is_active:  # a service account has no links either
         raise TokenError(f"This {what} is not valid any more. {again}")
     if not hmac.compare_digest(str(print_then), fingerprint(purpose, user)):
         if purpose == INVITATION and user.has_password:

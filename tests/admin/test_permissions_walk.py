@@ -194,13 +194,13 @@ def path_for(route: Route, w: World) -> str:
     return route.rule.build({name: ARGUMENTS[name](w) for name in route.rule.arguments})[1]
 
 
-def walk(routes: list[Route], w: World, check) -> int:
+def walk(routes: list[Route], w: World, check, path=None) -> int:
     """Run ``check(route, path)`` for each route; every problem is reported at the end, each
     naming its route (an argument the walk cannot fill is one)."""
     problems, walked = [], 0
     for route in routes:
         try:
-            check(route, path_for(route, w))
+            check(route, (path or path_for)(route, w))
         except Unfillable as problem:
             problems.append(str(problem))
         except AssertionError as problem:
@@ -393,3 +393,173 @@ def test_the_walks_cover_every_admin_endpoint_and_method(app):
     assert {r.endpoint for r in routes} == {
         rule.endpoint for rule in app.url_map.iter_rules() if rule.endpoint.startswith("admin.")
     }
+
+
+# --- (d) the API at /api/v1: every route declares its key; the walks over its URL map ------------
+# Each API endpoint declares the key it needs with ``key_required`` (statuspage/api_keys/auth.py);
+# the app does not start without it. The walks: no key -> 401; a key of agency A with every scope,
+# agency B's objects in the URL -> 404 (a page of A's: nothing of B's shown); a key of agency B
+# lacking a scope the route needs -> 403. Nothing changes in any of them.
+
+API_ARGUMENTS = {
+    "page_id": lambda w: w.theirs_slug,  # agency B's page
+}
+ALL_SCOPES = ("read", "incidents", "maintenance", "components")
+
+
+@dataclass(frozen=True)
+class ApiRoute:
+    endpoint: str
+    method: str
+    rule: object
+    permission: object  # ApiPermission
+
+    def __str__(self) -> str:
+        return f"{self.method} {self.rule.rule} ({self.endpoint})"
+
+
+def api_routes(app) -> list[ApiRoute]:
+    from statuspage.api_keys.auth import declared as api_declared
+
+    return [
+        ApiRoute(rule.endpoint, method, rule, api_declared(app.view_functions[rule.endpoint]))
+        for rule in sorted(app.url_map.iter_rules(), key=lambda r: (r.endpoint, r.rule))
+        if rule.endpoint.startswith("api_v1.")
+        for method in sorted(rule.methods - IGNORED_METHODS)
+    ]
+
+
+@pytest.fixture
+def api_world(world):
+    from statuspage.api_keys.operations import create_key
+    from statuspage.catalog.models import Agency, Service
+
+    ours, theirs = db.session.get(Agency, world.ours), db.session.get(Agency, world.theirs)
+    owner = make_user(ours, Role.SERVICE_OWNER)
+    _, our_key = create_key(ours, "Walker", set(ALL_SCOPES), by=owner)
+    their_keys = {}
+    for scope in ALL_SCOPES:  # for each scope, a key of B's with every other one
+        others = set(ALL_SCOPES) - {scope}
+        their_keys[scope] = create_key(theirs, f"No {scope}", others, by=owner_of(theirs))[1]
+    world.theirs_slug = theirs.slug
+    world.their_service_slug = db.session.get(Service, world.service).slug
+    return world, our_key, their_keys
+
+
+def owner_of(agency):
+    return make_user(agency, Role.SERVICE_OWNER)
+
+
+def api_path_for(route: ApiRoute, w) -> str:
+    missing = [name for name in route.rule.arguments if name not in API_ARGUMENTS]
+    if missing:
+        raise Unfillable(
+            f"{route}: the walk cannot fill <{'>, <'.join(missing)}>; add a sample of agency B's "
+            "to API_ARGUMENTS in tests/admin/test_permissions_walk.py"
+        )
+    return route.rule.build({name: API_ARGUMENTS[name](w) for name in route.rule.arguments})[1]
+
+
+def hostile_json(w) -> dict:
+    """A body aimed at agency B's things, in the shapes Statuspage clients and Alertmanager send."""
+    return {
+        "incident": {"name": "hijack", "status": "resolved", "body": "hijack",
+                     "component_ids": [str(w.service)], "components": {str(w.service): "major_outage"},
+                     "impact_override": "critical", "deliver_notifications": True},
+        "component": {"status": "major_outage", "name": "hijack"},
+        "incident_update": {"body": "hijack"},
+        "postmortem": {"body_draft": "hijack"},
+        "version": "4", "status": "firing", "groupKey": "{}:{alertname=\"hijack\"}",
+        "alerts": [{"status": "firing", "labels": {"alertname": "hijack", "agency": w.theirs_slug,
+                    "service": w.their_service_slug, "severity": "critical"}}],
+    }  # fmt: skip
+
+
+def api_walk(routes, w, check) -> int:
+    return walk(routes, w, check, path=api_path_for)
+
+
+def api_snapshot() -> dict:
+    """Every table but the keys' own rows (their last use moves when they are used)."""
+    state = snapshot()
+    state.pop("api_keys", None)
+    return state
+
+
+def test_every_api_endpoint_declares_its_key(app):
+    routes = api_routes(app)
+    assert [str(r) for r in routes if r.permission is None] == []
+    assert {"api_v1.pages", "api_v1.page"} <= {r.endpoint for r in routes}
+
+
+def test_an_api_endpoint_without_a_key_declaration_stops_the_app_from_starting():
+    from statuspage.api_keys.auth import UndeclaredApiEndpoint, key_required
+    from statuspage.api_v1 import KeyedBlueprint
+
+    probe = KeyedBlueprint("probe_api", __name__)
+
+    @probe.get("/declared")
+    @key_required("read")
+    def declared_view():
+        return ""
+
+    @probe.post("/forgotten")
+    def forgotten():
+        return ""
+
+    with pytest.raises(UndeclaredApiEndpoint, match=r"probe_api\.forgotten declares no API key"):
+        Flask(__name__).register_blueprint(probe)
+    with pytest.raises(ValueError, match="unknown scope"):
+        key_required("admin")
+
+
+def test_every_api_endpoint_and_method_without_a_key_is_401(app, client, api_world):
+    w, _, _ = api_world
+
+    def check(route: ApiRoute, path: str) -> None:
+        before = api_snapshot()
+        response = client.open(path, method=route.method, json=hostile_json(w))
+        assert response.status_code == 401, response.status_code
+        assert "error" in response.get_json()
+        assert changed_tables(before, api_snapshot()) == []
+
+    assert api_walk(api_routes(app), w, check) >= 2
+
+
+def test_a_key_of_one_agency_reaches_nothing_of_another_through_the_api(app, client, api_world):
+    w, our_key, _ = api_world
+    refused = []
+
+    def check(route: ApiRoute, path: str) -> None:
+        before = api_snapshot()
+        response = client.open(path, method=route.method, json=hostile_json(w),
+                               headers={"Authorization": f"OAuth {our_key}"})  # fmt: skip
+        if "page_id" in route.rule.arguments:
+            assert response.status_code == 404, response.status_code
+            refused.append(route)
+        else:
+            assert response.status_code < 500, response.status_code
+        page = response.get_data(as_text=True)
+        assert [s for s in w.secrets if s in page] == [], "shows agency B's secrets"
+        assert changed_tables(before, api_snapshot()) == []
+
+    assert api_walk(api_routes(app), w, check) >= 2
+    assert refused
+
+
+def test_a_key_lacking_a_scope_is_refused_by_every_api_endpoint_needing_it(app, client, api_world):
+    w, _, their_keys = api_world
+    checked = []
+
+    def check(route: ApiRoute, path: str) -> None:
+        for scope in route.permission.scopes:
+            before = api_snapshot()
+            response = client.open(path, method=route.method, json=hostile_json(w),
+                                   headers={"Authorization": f"OAuth {their_keys[scope]}"})  # fmt: skip
+            assert response.status_code == 403, (scope, response.status_code)
+            assert scope in response.get_json()["error"]
+            assert changed_tables(before, api_snapshot()) == []
+            checked.append(route)
+
+    api_walk(api_routes(app), w, check)
+    assert len(checked) >= 2
