@@ -27,3 +27,4 @@ def no_caching(response):
 
 
 from . import pages  # noqa: F401
+from . import manage  # noqa: F401

@@ -403,7 +403,21 @@ def test_the_walks_cover_every_admin_endpoint_and_method(app):
 
 API_ARGUMENTS = {
     "page_id": lambda w: w.theirs_slug,  # agency B's page
+    "component_id": lambda w: w.their_service_slug,
+    "incident_id": lambda w: w.ref,
+    "update_id": lambda w: str(_first_update_id(w.ref)),
+    "which": lambda w: "scheduled",
 }
+
+
+def _first_update_id(ref: str) -> int:
+    from statuspage.incidents.models import Incident, IncidentUpdate
+
+    return db.session.scalar(
+        select(IncidentUpdate.id).join(Incident).where(Incident.ref == ref).limit(1)
+    )
+
+
 ALL_SCOPES = ("read", "incidents", "maintenance", "components")
 
 
