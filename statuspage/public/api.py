@@ -12,6 +12,7 @@ from flask import current_app, jsonify, url_for
 from sqlalchemy import func, select
 
 from .. import clock
+from ..api_v1.statuspage_shapes import IMPACT_BY_PRIORITY  # the one mapping, v1 and v2
 from ..audit import AuditEntry
 from ..catalog.models import Service
 from ..catalog.queries import agencies_with_services
@@ -28,7 +29,6 @@ from ..reports.models import ReportRevision
 from ..timefmt import format_absolute, iso_utc
 from . import public
 
-IMPACT_BY_PRIORITY = {1: "critical", 2: "major", 3: "minor", 4: "none"}
 INDICATOR_DESCRIPTIONS = {
     "none": "All Systems Operational",
     "minor": "Minor Service Outage",
