@@ -219,6 +219,81 @@ def add_contact_command(position, email, name, agency_slug, phone, backup) -> No
     click.echo(f"{contact.name} <{contact.email}> is {contact.position_enum.label} for {where}.")
 
 
+@click.command("create-api-key")
+@click.option(
+    "--agency", "agency_slug", required=True, help="The agency (its slug) the key is for."
+)
+@click.option(
+    "--scope", "scopes", multiple=True, required=True,
+    help="What the key may do: read, incidents, maintenance, components (repeat for several).",
+)  # fmt: skip
+@click.option("--name", default="Command line", show_default=True, help="What will use the key.")
+@with_appcontext
+def create_api_key_command(agency_slug: str, scopes: tuple[str, ...], name: str) -> None:
+    """Create an API key for the manage API (/api/v1) and print it, once."""
+    from .api_keys.operations import ApiKeyError, create_key
+
+    agency = db.session.scalars(select(Agency).where(Agency.slug == agency_slug)).first()
+    if agency is None:
+        known = ", ".join(db.session.scalars(select(Agency.slug).order_by(Agency.slug)))
+        raise click.ClickException(
+            f"No agency with the slug {agency_slug!r}; the slugs are: {known or 'none yet'}."
+        )
+    try:
+        key, plaintext = create_key(agency, name, set(scopes), by=None)
+    except ApiKeyError as error:
+        raise click.ClickException(error.message) from None
+    click.echo(
+        f"Created API key {key.id} ({key.name!r}) for {agency.name}: {', '.join(key.scopes)}."
+    )
+    click.echo(plaintext)
+    click.echo("This is the only time the key is shown: copy it now.", err=True)
+
+
+@click.command("revoke-api-key")
+@click.argument("key_id", metavar="ID", type=int)
+@with_appcontext
+def revoke_api_key_command(key_id: int) -> None:
+    """Revoke an API key (its id is printed when it is made, and by list-api-keys)."""
+    from .api_keys.models import ApiKey
+    from .api_keys.operations import revoke_key
+
+    key = db.session.get(ApiKey, key_id)
+    if key is None:
+        raise click.ClickException(
+            f"No API key with the id {key_id}; see `statuspage list-api-keys`."
+        )
+    if revoke_key(key, by=None):
+        click.echo(
+            f"Revoked API key {key.id} ({key.name!r}, {key.agency.name}): it stops working now."
+        )
+    else:
+        click.echo(f"API key {key.id} ({key.name!r}, {key.agency.name}) was revoked already.")
+
+
+@click.command("list-api-keys")
+@click.option("--agency", "agency_slug", default=None, help="Only this agency's keys.")
+@with_appcontext
+def list_api_keys_command(agency_slug: str | None) -> None:
+    """List API keys: id, agency, name, scopes, last use, revoked (never the keys themselves)."""
+    from .api_keys.operations import keys_of
+
+    query = select(Agency.id)
+    if agency_slug:
+        query = query.where(Agency.slug == agency_slug)
+    found = keys_of(list(db.session.scalars(query)))
+    for key in sorted(found, key=lambda k: k.id):
+        used = key.last_used_at.isoformat(timespec="minutes") if key.last_used_at else "never used"
+        state = (
+            f"revoked {key.revoked_at.isoformat(timespec='minutes')}" if key.revoked else "in use"
+        )
+        click.echo(
+            f"{key.id}\t{key.agency.slug}\t{key.name}\t{','.join(key.scopes)}\t{used}\t{state}"
+        )
+    if not found:
+        click.echo("No API keys.", err=True)
+
+
 @click.command("load-demo")
 @with_appcontext
 def load_demo_command() -> None:
@@ -350,7 +425,7 @@ def worker_command() -> None:
 COMMANDS = (
     setup_command, create_user_command, load_demo_command, serve_command, run_jobs_command,
     worker_command, dispatch_command, export_static_command, add_dependency_command,
-    add_contact_command,
+    add_contact_command, create_api_key_command, revoke_api_key_command, list_api_keys_command,
 )  # fmt: skip
 for _command in (*COMMANDS, db_command):
     main.add_command(_command)

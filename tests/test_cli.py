@@ -129,3 +129,66 @@ def test_serve_refuses_an_unmigrated_database(fresh_instance):
     result = run_cli("serve", "--port", "5999", instance=instance, database_url=database_url)
     assert result.returncode != 0
     assert "statuspage db upgrade" in result.stderr
+
+
+def test_an_api_key_from_the_command_line_is_printed_once_and_can_be_revoked(fresh_instance):
+    instance, database_url = fresh_instance
+    assert run_cli("setup", instance=instance, database_url=database_url).returncode == 0
+
+    unknown = run_cli("create-api-key", "--agency", "nope", "--scope", "read",
+                      instance=instance, database_url=database_url)  # fmt: skip
+    assert unknown.returncode == 1
+    assert unknown.stderr.strip().splitlines()[-1].startswith(
+        "Error: No agency with the slug 'nope'; the slugs are: "
+    )
+    assert "revenue" in unknown.stderr and "Traceback" not in unknown.stderr
+    bad_scope = run_cli("create-api-key", "--agency", "revenue", "--scope", "admin",
+                        instance=instance, database_url=database_url)  # fmt: skip
+    assert bad_scope.returncode == 1
+    assert bad_scope.stderr.strip() == (
+        "Error: Unknown scope admin: choose from read, incidents, maintenance, components."
+    )
+
+    made = run_cli(
+        "create-api-key", "--agency", "revenue", "--scope", "incidents", "--scope", "read",
+        "--name", "Grafana", instance=instance, database_url=database_url,
+    )  # fmt: skip
+    assert made.returncode == 0, made.stderr
+    first, key = made.stdout.strip().splitlines()
+    assert first.startswith("Created API key ") and "'Grafana'" in first
+    assert first.endswith("Department of Revenue: read, incidents.")
+    assert key.startswith("sp_")
+    assert made.stderr.strip() == "This is the only time the key is shown: copy it now."
+    key_id = first.split()[3]
+
+    listed = run_cli("list-api-keys", instance=instance, database_url=database_url)
+    assert f"{key_id}\trevenue\tGrafana\tread,incidents\tnever used\tin use" in listed.stdout
+    assert key not in listed.stdout
+
+    code = (
+        "import sys\n"
+        "from statuspage import create_app\n"
+        "c = create_app().test_client()\n"
+        "print(c.get('/api/v1/pages', headers={'Authorization': 'OAuth ' + sys.argv[1]}).status_code)\n"
+    )
+    env = {**os.environ, "STATUSPAGE_INSTANCE_PATH": str(instance)}
+    env.pop("DATABASE_URL", None)
+    if database_url:
+        env["DATABASE_URL"] = database_url
+
+    def status() -> str:
+        answer = subprocess.run([sys.executable, "-c", code, key], env=env, capture_output=True,
+                                text=True, check=False)  # fmt: skip
+        return answer.stdout.strip() or answer.stderr
+
+    assert status() == "200"
+    revoked = run_cli("revoke-api-key", key_id, instance=instance, database_url=database_url)
+    assert revoked.returncode == 0 and "it stops working now" in revoked.stdout
+    assert status() == "401"
+    again = run_cli("revoke-api-key", key_id, instance=instance, database_url=database_url)
+    assert again.returncode == 0 and "was revoked already" in again.stdout
+    missing = run_cli("revoke-api-key", "999", instance=instance, database_url=database_url)
+    assert missing.returncode == 1
+    assert missing.stderr.strip() == (
+        "Error: No API key with the id 999; see `statuspage list-api-keys`."
+    )

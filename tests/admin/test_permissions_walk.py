@@ -16,6 +16,7 @@ from flask import Flask
 from sqlalchemy import and_, not_, or_, select
 
 from statuspage import clock
+from statuspage.api_keys.operations import create_key
 from statuspage.admin import GuardedBlueprint
 from statuspage.admin.permissions import (
     Permission,
@@ -62,6 +63,7 @@ class World:
     owner_of_ours: str  # every role in agency A (a service owner can do all the others can)
     viewer_of_theirs: str
     secrets: tuple[str, ...]
+    api_key: int = 0  # an API key of agency B's
 
 
 @pytest.fixture
@@ -102,7 +104,9 @@ def world(app) -> World:
     db.session.commit()
     owner = make_user(ours, Role.SERVICE_OWNER)
     viewer = make_user(theirs, Role.VIEWER)
+    their_key, _ = create_key(theirs, f"{SECRET} bot", {"read", "incidents"}, by=None)
     return World(
+        api_key=their_key.id,
         ours=ours.id, theirs=theirs.id, service=service.id, ref=incident.ref,
         approval=approval.id, statement=statement.id, window=window.id,
         monthly_report=monthly.id, person=lead.id,
@@ -128,6 +132,7 @@ ARGUMENTS = {
     "notification_id": lambda w: w.notification,  # a failed message to that partner
     "term_id": lambda w: w.term,  # jargon (site-wide)
     "account_id": lambda w: w.social_account,  # agency B's Mastodon account
+    "api_key_id": lambda w: w.api_key,  # agency B's API key
     "key": lambda w: "p1_initial",  # an update template (site-wide)
     "token": lambda w: "not-a-real-link",  # a one-time link: open, refused when unreadable
 }
@@ -445,7 +450,6 @@ def api_routes(app) -> list[ApiRoute]:
 
 @pytest.fixture
 def api_world(world):
-    from statuspage.api_keys.operations import create_key
     from statuspage.catalog.models import Agency, Service
 
     ours, theirs = db.session.get(Agency, world.ours), db.session.get(Agency, world.theirs)
