@@ -68,6 +68,13 @@ def register_blueprint_handlers(blueprint) -> None:
     def http_error(error: HTTPException):
         return from_http_exception(error)
 
+    # Flask asks handlers by status code before handlers by class, the app's before the
+    # blueprint's class: the app's HTML page for a code (413 from a too-large body read by a
+    # view) would win over the JSON above, so each code is also registered here.
+    for code in MESSAGES:
+        if code != 500:
+            blueprint.register_error_handler(code, from_http_exception)
+
     @blueprint.errorhandler(OperationalError)
     def database_unavailable(error):
         log.error("database unavailable: %s", error)

@@ -197,6 +197,15 @@ def test_form_encoded_requests_and_json_suffixes_work_as_on_statuspage(client, p
         "id"] == "revenue"  # fmt: skip
 
 
+def test_a_huge_body_is_a_413_in_statuspages_shape_and_changes_nothing(client, page):
+    before = table_contents()
+    response = create(client, page, name="X", body="y" * (2 * 1024 * 1024),
+                      component_ids=["tax-filing"])  # fmt: skip
+    assert response.status_code == 413
+    assert "too large" in response.get_json()["error"]
+    assert table_contents() == before
+
+
 # --- updating ------------------------------------------------------------------------------------
 
 
@@ -218,6 +227,21 @@ def test_an_update_posts_a_message_and_changes_the_components(client, page, open
         "tax-filing": "partial_outage", "tax-payments": "degraded_performance"}
     actions = [e.action for e in db.session.scalars(select(AuditEntry).order_by(AuditEntry.id))]
     assert "scope_changed" in actions
+
+
+def test_deliver_notifications_false_does_not_silence_a_public_update(client, page, opened):
+    from statuspage.subscriptions.models import Subscriber, SubscriberScope
+
+    subscriber = Subscriber(email="citizen@example.org", confirmed_at=clock.now(),
+                            created_at=clock.now())  # fmt: skip
+    subscriber.scopes = [SubscriberScope(agency_id=page.agency.id)]
+    db.session.add(subscriber)
+    db.session.commit()
+    response = patch(client, page, opened, status="identified", body="A failed disk.",
+                     deliver_notifications=False)  # fmt: skip
+    assert response.get_json()["incident_updates"][0]["deliver_notifications"] is True
+    told = db.session.scalars(select(Notification)).all()
+    assert [n.subscriber_id for n in told] == [subscriber.id]
 
 
 def test_a_status_without_a_message_is_refused(client, page, opened):
