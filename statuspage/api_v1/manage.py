@@ -290,4 +290,3 @@ def publish_postmortem(page_id: str, incident_id: str):
     postmortem_publish_request(_payload())  # checked; subscribers are told as the policy says
     commands.publish_postmortem(found, by=g.api_actor)
     return jsonify(queries.postmortem_answer(queries.incident(g.agency, found.ref)))
-

@@ -65,9 +65,7 @@ def _incidents():
 
 def incident(agency: Agency, ref: str) -> Incident | None:
     """One of the page's incidents by its id (our reference)."""
-    return db.session.scalars(
-        _incidents().where(Incident.ref == ref, of_agency(agency.id))
-    ).first()
+    return db.session.scalars(_incidents().where(Incident.ref == ref, of_agency(agency.id))).first()
 
 
 def incidents(agency: Agency, *, unresolved: bool = False, limit: int = PER_PAGE,
@@ -89,7 +87,7 @@ def window(agency: Agency, window_id: str) -> MaintenanceWindow | None:
 
 
 def windows(agency: Agency, which: str) -> list[MaintenanceWindow]:
-    """"scheduled" (not yet started), "upcoming" (the same, as Statuspage lists them),
+    """ "scheduled" (not yet started), "upcoming" (the same, as Statuspage lists them),
     "active" (running) or "all" (including the last 30 days' and cancelled ones)."""
     now = clock.now()
     ahead = maintenance_queries.ANNOUNCE_AHEAD * 26

@@ -57,7 +57,10 @@ def test_a_major_incident_with_a_message_is_public_at_once_and_tells_subscribers
     shown = response.get_json()
     assert shown["id"].startswith("INC-")
     assert (shown["name"], shown["status"], shown["impact"]) == (
-        "Online filing unavailable", "investigating", "major")
+        "Online filing unavailable",
+        "investigating",
+        "major",
+    )
     assert shown["page_id"] == "revenue"
     assert [c["id"] for c in shown["components"]] == ["tax-filing"]
     assert shown["components"][0]["status"] == "partial_outage"  # the public status now
@@ -98,8 +101,14 @@ def test_a_p4_stays_private_whatever_its_message(client, page):
 
 
 def test_a_p3_is_private_until_a_lead_marks_it_public(client, page):
-    shown = create(client, page, name="Some payments fail", body="A few payments fail.",
-                   impact_override="minor", component_ids=["tax-payments"]).get_json()
+    shown = create(
+        client,
+        page,
+        name="Some payments fail",
+        body="A few payments fail.",
+        impact_override="minor",
+        component_ids=["tax-payments"],
+    ).get_json()
     assert shown["metadata"]["policy"]["public"] is False
     assert client.get(f"/incidents/{shown['id']}").status_code == 404
 
@@ -119,17 +128,29 @@ def test_an_incident_without_a_message_is_logged_privately_and_its_clock_runs(cl
 @pytest.mark.parametrize(
     ("incident", "status", "says"),
     [
-        ({"name": "X", "body": "Y", "components": {"no-such-service": "major_outage"}}, 422,
-         "Unknown component 'no-such-service'"),
+        (
+            {"name": "X", "body": "Y", "components": {"no-such-service": "major_outage"}},
+            422,
+            "Unknown component 'no-such-service'",
+        ),
         ({"name": "X", "body": "Y"}, 422, "at least one service"),
         ({"body": "Y", "component_ids": ["tax-filing"]}, 422, "incident[name] is required"),
-        ({"name": "X", "status": "resolved", "component_ids": ["tax-filing"]}, 422,
-         "Write incident[body]"),
+        (
+            {"name": "X", "status": "resolved", "component_ids": ["tax-filing"]},
+            422,
+            "Write incident[body]",
+        ),
         ({"name": 5, "component_ids": ["tax-filing"]}, 422, "must be a string"),
-        ({"name": "X", "component_ids": ["tax-filing"], "impact_override": "huge"}, 422,
-         "impact_override"),
-        ({"name": "X", "components": {"tax-filing": "under_maintenance"}}, 422,
-         "scheduled maintenance"),
+        (
+            {"name": "X", "component_ids": ["tax-filing"], "impact_override": "huge"},
+            422,
+            "impact_override",
+        ),
+        (
+            {"name": "X", "components": {"tax-filing": "under_maintenance"}},
+            422,
+            "scheduled maintenance",
+        ),
     ],
 )
 def test_a_refused_incident_says_why_in_statuspages_shape_and_changes_nothing(
@@ -192,7 +213,9 @@ def test_form_encoded_requests_and_json_suffixes_work_as_on_statuspage(client, p
     }, headers=page.headers())  # fmt: skip
     assert response.status_code == 201
     ref = response.get_json()["id"]
-    assert client.get(incidents_path(page, f"{ref}.json"), headers=page.headers()).status_code == 200
+    assert (
+        client.get(incidents_path(page, f"{ref}.json"), headers=page.headers()).status_code == 200
+    )
     assert client.get(f"/api/v1/pages/{page.slug}.json", headers=page.headers()).get_json()[
         "id"] == "revenue"  # fmt: skip
 
@@ -224,7 +247,9 @@ def test_an_update_posts_a_message_and_changes_the_components(client, page, open
     assert shown["status"] == "identified"
     assert [u["status"] for u in shown["incident_updates"]] == ["identified", "investigating"]
     assert {c["id"]: c["status"] for c in shown["components"]} == {
-        "tax-filing": "partial_outage", "tax-payments": "degraded_performance"}
+        "tax-filing": "partial_outage",
+        "tax-payments": "degraded_performance",
+    }
     actions = [e.action for e in db.session.scalars(select(AuditEntry).order_by(AuditEntry.id))]
     assert "scope_changed" in actions
 
@@ -358,8 +383,11 @@ def test_the_only_component_of_an_incident_goes_operational_by_resolving(client,
 
 
 def test_a_component_name_is_changed_in_the_admin_not_the_api(client, page):
-    response = client.patch(component_path(page, "tax-filing"),
-                            json={"component": {"name": "Renamed"}}, headers=page.headers())
+    response = client.patch(
+        component_path(page, "tax-filing"),
+        json={"component": {"name": "Renamed"}},
+        headers=page.headers(),
+    )
     assert response.status_code == 422
     assert "admin" in response.get_json()["error"]
 
@@ -403,9 +431,7 @@ def test_planning_maintenance_needs_the_maintenance_scope(client, page):
 # --- postmortem ----------------------------------------------------------------------------------
 
 
-def test_a_postmortem_is_drafted_but_published_only_after_the_service_owners_approval(
-    client, page
-):
+def test_a_postmortem_is_drafted_but_published_only_after_the_service_owners_approval(client, page):
     lead = make_user(page.agency, Role.COMMUNICATIONS_LEAD)
     incident = make_incident([page.filing], priority=2, by=lead,
                              updates=(State.INVESTIGATING, State.RESOLVED))  # fmt: skip

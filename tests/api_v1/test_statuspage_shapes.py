@@ -93,8 +93,10 @@ def test_scheduled_times_make_a_scheduled_maintenance():
         ({"incident": {"deliver_notifications": "maybe"}}, "true or false"),
         ({"incident": {"scheduled_for": "tomorrow"}}, "ISO 8601"),
         ({"incident": {"name": "x" * 201}}, "at most 200"),
-        ({"incident": {"scheduled_for": "2026-11-24T02:00:00Z", "status": "identified"}},
-         "scheduled maintenance's status"),
+        (
+            {"incident": {"scheduled_for": "2026-11-24T02:00:00Z", "status": "identified"}},
+            "scheduled maintenance's status",
+        ),
     ],
 )
 def test_wrong_types_and_values_are_refused_with_what_is_expected(body, says):
