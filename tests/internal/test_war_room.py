@@ -474,8 +474,8 @@ def public_paths(app, incident, team) -> list[str]:
     with app.test_request_context():
         paths.update(exported())
     for rule in app.url_map.iter_rules():
-        if rule.endpoint.startswith("admin.") or rule.endpoint == "static":
-            continue
+        if rule.endpoint.startswith(("admin.", "api_v1.")) or rule.endpoint == "static":
+            continue  # the admin and the manage API (an agency's key) are staff's, not public
         if "GET" not in rule.methods or {"token", "name"} & set(rule.arguments):
             continue
         for slug in slugs if "slug" in rule.arguments else [None]:
