@@ -58,12 +58,14 @@ def test_creating_copying_and_revoking_a_key_at_390_px(phone, live_server):
     fits(page)
 
     page.get_by_label("incidents: Open and update incidents").check()
+    page.get_by_label("read: Read the agency's page", exact=False).check()
     page.get_by_role("button", name="Create key").click()
     assert page.get_by_role("heading", level=1).inner_text() == "Copy the new API key"
     box = page.get_by_label("API key", exact=True)
     key = box.input_value()
     assert key.startswith("sp_") and box.is_visible()
     assert "only time the key is shown" in page.inner_text("main")
+    assert "read, incidents" in page.inner_text("main")
     copy = page.get_by_role("button", name="Copy the API key")
     assert copy.is_visible()  # the static script shows it
     check(page, "the new key")
