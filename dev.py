@@ -68,12 +68,15 @@ def test(args: list[str]) -> None:
 
 
 def ensure_system_tools() -> None:
-    """Debian's nginx and systemd-analyze, for the tests that run the files in deploy/ for real
-    (tests/test_nginx.py, tests/test_deploy.py): installed with apt-get when missing and we are
+    """Debian's nginx, systemd-analyze and Prometheus Alertmanager, for the tests that run the
+    files in deploy/ for real (tests/test_nginx.py, tests/test_deploy.py,
+    tests/api_v1/test_alertmanager_real.py): installed with apt-get when missing and we are
     root, as CI is; otherwise the command stops and says what to install."""
     wanted = {  # Debian package: (command, where it lies when not on PATH)
         "nginx": ("nginx", "/usr/sbin/nginx"),
         "systemd": ("systemd-analyze", "/usr/bin/systemd-analyze"),
+        # tests/api_v1/test_alertmanager_real.py routes a real Alertmanager to our receiver.
+        "prometheus-alertmanager": ("prometheus-alertmanager", "/usr/bin/prometheus-alertmanager"),
     }
     missing = [
         package

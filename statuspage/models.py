@@ -1,5 +1,6 @@
 """Imports every model so the metadata (and Alembic) see all tables."""
 
+from .alerts.models import AlertGroup, AlertGroupService  # noqa: F401
 from .api_keys.models import ApiKey, IdempotentRequest  # noqa: F401
 from .audit import AuditEntry
 from .catalog.models import Agency, Service

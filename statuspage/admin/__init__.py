@@ -52,3 +52,4 @@ from . import passkey_views, second_factor, single_sign_on  # noqa: E402,F401
 from . import press  # noqa: E402,F401
 from . import social  # noqa: E402,F401
 from . import api_keys  # noqa: E402,F401
+from . import alerts  # noqa: E402,F401

@@ -7,6 +7,7 @@ from flask import abort, flash, g, redirect, render_template, url_for
 from flask_login import current_user
 from sqlalchemy import func, select
 
+from ..alerts.operations import monitoring_statuses
 from ..catalog.models import Agency, Service
 from ..catalog.operations import (
     CatalogError,
@@ -121,6 +122,7 @@ def services():
         agencies=agencies,
         services=sorted(listed, key=lambda s: (s.group_name.lower(), s.display_order, s.name)),
         platforms=platforms,
+        monitoring=monitoring_statuses(listed),
     )
 
 

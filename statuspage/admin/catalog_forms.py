@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import math
 
-from wtforms import IntegerField, SelectField, StringField, TextAreaField
+from wtforms import BooleanField, IntegerField, SelectField, StringField, TextAreaField
 from wtforms.validators import (
     DataRequired,
     Length,
@@ -165,6 +165,13 @@ class ServiceForm(BaseForm):
         coerce=int,
         unknown_message="Choose platforms from the list.",
     )
+    follows_monitoring = BooleanField(
+        "Follow its monitoring alerts",
+        description="A firing Alertmanager alert on this service sets its monitoring status "
+        "(degraded performance on a warning, major outage on a critical alert), shown to staff, "
+        "and the draft incident the alert opens carries that impact. The public sees it only "
+        "when a communications lead publishes the incident.",
+    )
 
     def __init__(self, *args, agencies: list[Agency], platforms: list[Service], policy: Policy,
                  service: Service | None = None, **kwargs):  # fmt: skip
@@ -201,4 +208,5 @@ class ServiceForm(BaseForm):
             group_name=self.group_name.data or "",
             display_order=self.display_order.data or 0,
             depends_on=[self._platforms[i] for i in self.depends_on.data or []],
+            follows_monitoring=bool(self.follows_monitoring.data),
         )

@@ -28,3 +28,4 @@ def no_caching(response):
 
 from . import pages  # noqa: F401
 from . import manage  # noqa: F401
+from . import alertmanager  # noqa: E402,F401

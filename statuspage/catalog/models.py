@@ -2,11 +2,10 @@
 
 from __future__ import annotations
 
-from sqlalchemy import CheckConstraint, Float, ForeignKey, Integer, String, Text
+from sqlalchemy import Boolean, CheckConstraint, Float, ForeignKey, Integer, String, Text, false
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from ..extensions import db
-
 
 # Monthly availability a service promises when it sets no target of its own, by tier.
 TIER_AVAILABILITY_TARGETS = {1: 99.9, 2: 99.5, 3: 99.0, 4: 98.0}
@@ -48,6 +47,9 @@ class Service(db.Model):
     # A heading the admin lists the service under (e.g. "Payments"); empty: none. The public
     # pages list services by agency only, as the product describes them.
     group_name: Mapped[str] = mapped_column(String(100), default="", server_default="")
+    # Its monitoring status follows its Alertmanager alerts (alerts/rules.py): shown to staff,
+    # and carried as the impact of the draft incident the alerts open.
+    follows_monitoring: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
 
     agency: Mapped[Agency] = relationship(back_populates="services")
 

@@ -59,6 +59,7 @@ class ServiceDetails:
     group_name: str = ""
     display_order: int = 0
     depends_on: list[Service] = field(default_factory=list)  # shared platforms it relies on
+    follows_monitoring: bool = False  # its monitoring status follows its alerts (alerts/rules.py)
 
 
 # --- agencies ----------------------------------------------------------------------------------
@@ -198,7 +199,7 @@ def _slugs(services: list[Service]) -> list[str]:
 
 
 _SERVICE_COLUMNS = ("name", "slug", "tier", "description", "availability_target", "group_name",
-                    "display_order")  # fmt: skip
+                    "display_order", "follows_monitoring")  # fmt: skip
 
 
 def _service_values(service: Service) -> dict:

@@ -64,6 +64,20 @@ TEMPLATES = [
         "help": "If your need is urgent, call the $agency helpline.",
     },
     {
+        # Migration 0017 adds it to a database made before it (a draft from a warning alert
+        # starts from it).
+        "key": "partial_initial",
+        "name": "Slow or partly working (first notice)",
+        "status": "investigating",
+        "body": "Parts of $services are slow or not working at the moment. We know about the "
+        "problem and are working to fix it.",
+        "what_affected": "$services",
+        "who_affected": "Some people using $services.",
+        "cause": "We do not know the cause yet.",
+        "workaround": "If something does not work, please wait a few minutes and try again.",
+        "help": "If your need is urgent, call the $agency helpline.",
+    },
+    {
         "key": "p2_update",
         "name": "P2 update",
         "status": "identified",

@@ -3,6 +3,7 @@ entry, and commits where you can see it."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
@@ -175,8 +176,11 @@ def can_coordinate(user: User) -> bool:
     ) is not None
 
 
-def create_incident(data: NewIncident, *, by: User | None) -> Incident:
-    """Log a new incident with the day's next reference (taken in this transaction)."""
+def create_incident(
+    data: NewIncident, *, by: User | None, along: Callable[[Incident], None] | None = None
+) -> Incident:
+    """Log a new incident with the day's next reference (taken in this transaction). ``along``
+    writes what belongs with it in the same transaction (the alert group that opened it)."""
     check_new_incident(data)
     incident = _build_incident(data, by)
     db.session.add(incident)
@@ -190,6 +194,8 @@ def create_incident(data: NewIncident, *, by: User | None) -> Incident:
         **({"suggested": data.suggestion} if data.suggestion else {}),
         **({"exercise": "yes (a drill: never public)"} if data.is_exercise else {}),
     )
+    if along is not None:
+        along(incident)
     db.session.commit()
     return incident
 

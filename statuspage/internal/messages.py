@@ -122,6 +122,7 @@ def _load_renderers() -> None:
     importlib.import_module("statuspage.incidents.reminders")
     importlib.import_module("statuspage.users.emails")
     importlib.import_module("statuspage.press.messages")
+    importlib.import_module("statuspage.alerts.messages")
     _loaded.append(True)
 
 

@@ -170,7 +170,7 @@ def test_creating_a_service_records_its_values_and_platforms(admin):
     assert details_of(entry) == {
         "agency": "revenue", "name": "Tax filing", "slug": "tax-filing", "tier": 1,
         "description": "", "availability_target": 99.95, "group_name": "Filing",
-        "display_order": 0, "depends_on": ["payments"],
+        "display_order": 0, "depends_on": ["payments"], "follows_monitoring": False,
     }  # fmt: skip
 
 
