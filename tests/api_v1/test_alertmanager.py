@@ -253,6 +253,19 @@ def test_resolved_alerts_suggest_resolution_and_leave_the_incident_to_the_lead(c
     assert "Publish the resolution as drafted" in page
 
 
+def test_alerts_firing_again_before_the_lead_resolves_withdraw_the_suggestion(client, revenue):
+    first = send(client, revenue, FIRING).json["incident"]["id"]
+    send(client, revenue, RESOLVED, at=RESOLVED_AT)
+    again = send(client, revenue, FIRING, at=RESOLVED_AT.replace(minute=47))
+    assert again.status_code == 200 and again.json["incident"]["id"] == first
+    assert again.json["group"]["resolution_suggested"] is False
+    incident = the_incident()
+    assert "alerts_firing_again" in actions(incident)[-3:]
+    login(client, revenue.lead)
+    page = client.get(f"/admin/incidents/{first}").text
+    assert "Resolution suggested:" not in page and "Publish as drafted" in page
+
+
 def test_a_group_that_fires_again_after_its_incident_was_resolved_opens_a_new_draft(
     client, revenue
 ):
