@@ -15,7 +15,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import func, select
 from werkzeug.serving import make_server
 
 from statuspage.alerts.models import AlertGroup
@@ -132,9 +132,7 @@ def rfc3339(moment: datetime) -> str:
     return moment.isoformat().replace("+00:00", "Z")
 
 
-def test_a_real_alertmanager_opens_a_draft_and_its_resolution_is_suggested(
-    alertmanager, client
-):
+def test_a_real_alertmanager_opens_a_draft_and_its_resolution_is_suggested(alertmanager, client):
     started = datetime.now(UTC) - timedelta(minutes=2)
     alert = {
         "labels": {"alertname": "HighErrorRate", "agency": "revenue", "service": "tax-filing",
@@ -167,3 +165,37 @@ def test_a_real_alertmanager_opens_a_draft_and_its_resolution_is_suggested(
     assert db.session.scalar(select(Incident.state).where(Incident.id == incident.id)) == "new"
     page = client.get(f"/admin/incidents/{incident.ref}").text
     assert "Resolution suggested:" in page and "Publish the resolution as drafted" in page
+
+
+def test_the_same_new_group_sent_at_once_by_several_alertmanagers_opens_one_draft(served):
+    """An HA pair (or a retry racing the first try) delivers one group's notification several
+    times at once: the group's row is claimed once and one draft is opened."""
+    agency = make_agency("Department of Revenue", slug="revenue")
+    make_service(agency, "Tax filing", slug="tax-filing", tier=1)
+    make_service(agency, "Tax payments", slug="tax-payments", tier=2)
+    _, key = create_key(
+        agency, "Alertmanager", {"incidents"}, by=make_user(agency, Role.SERVICE_OWNER)
+    )
+    body = (Path(__file__).parent / "fixtures" / "alertmanager_v4_firing.json").read_bytes()
+    barrier = threading.Barrier(4)
+    answers: list[int] = []
+
+    def deliver():
+        request = urllib.request.Request(
+            f"{served}/api/v1/alertmanager", data=body, method="POST",
+            headers={"Content-Type": "application/json", "Authorization": f"Bearer {key}"},
+        )  # fmt: skip
+        barrier.wait()
+        with urllib.request.urlopen(request, timeout=20) as answer:
+            answers.append(answer.status)
+
+    threads = [threading.Thread(target=deliver) for _ in range(4)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(30)
+    assert sorted(answers) == [200, 200, 200, 201]
+    db.session.rollback()
+    assert db.session.scalar(select(func.count(Incident.id))) == 1
+    [group] = db.session.scalars(select(AlertGroup)).all()
+    assert group.notifications == 4 and group.incident_id is not None
