@@ -653,6 +653,10 @@ IMPACT_CRITERIA = {
     "medium": "A group of citizens, one region or one part of a service.",
     "low": "A few people, or an internal function only.",
 }
+# The impact a service's tier gives when nothing else says which (by the criteria above: a tier-1
+# service is critical, so high; tier 2 reaches a group of citizens; tiers 3-4 few people). Used
+# for the manage API's incidents and the alerts' suggested priority alike.
+IMPACT_BY_TIER = {1: "high", 2: "medium", 3: "low", 4: "low"}
 
 
 def suggest_priority(urgency: str, impact: str) -> int:

@@ -17,10 +17,11 @@ HM/MH=P2, HL/MM/LH=P3, ML/LM/LL=P4), with
 - urgency from the ``urgency`` label (high, medium, low), else from the level: critical -> high,
   warning -> medium, info -> low;
 - impact from the ``impact`` label (high, medium, low), else from the tier of the service the
-  alert names: tier 1 or 2 -> high, tier 3 -> medium, tier 4 -> low.
+  alert names (``policy.IMPACT_BY_TIER``, shared with the manage API): tier 1 -> high, tier 2 ->
+  medium, tiers 3-4 -> low.
 
-So, with no urgency or impact label: critical is P1 on a tier-1/2 service, P2 on tier 3, P3 on
-tier 4; warning is P2 / P3 / P4; info is P3 / P4 / P4. The most urgent firing alert of a group
+So, with no urgency or impact label: critical is P1 on a tier-1 service, P2 on tier 2, P3 on
+tiers 3-4; warning is P2 / P3 / P4 / P4; info is P3 / P4 / P4 / P4. The most urgent firing alert of a group
 decides its suggestion; the lead may change the priority as for any incident.
 
 Monitoring status (only for services that follow monitoring, an owner's choice per service): the
@@ -36,7 +37,7 @@ import enum
 from collections.abc import Mapping
 
 from ..incidents.models import Impact
-from ..policy import suggest_priority
+from ..policy import IMPACT_BY_TIER, suggest_priority
 
 LEVELS = ("high", "medium", "low")
 
@@ -68,7 +69,6 @@ _SEVERITIES = {
 _IMPACTS = {Level.CRITICAL: Impact.MAJOR_OUTAGE, Level.WARNING: Impact.DEGRADED_PERFORMANCE,
             Level.INFO: None}  # fmt: skip
 _URGENCIES = {Level.CRITICAL: "high", Level.WARNING: "medium", Level.INFO: "low"}
-_TIER_IMPACT = {1: "high", 2: "high", 3: "medium", 4: "low"}
 
 
 def level_of(labels: Mapping[str, str]) -> Level:
@@ -90,8 +90,8 @@ def suggested_priority(labels: Mapping[str, str], tier: int) -> tuple[int, str]:
     level = level_of(labels)
     urgency = _given(labels, "urgency")
     impact = _given(labels, "impact")
-    priority = suggest_priority(urgency or level.urgency, impact or _TIER_IMPACT[tier])
+    priority = suggest_priority(urgency or level.urgency, impact or IMPACT_BY_TIER[tier])
     why_urgency = f"{urgency} urgency" if urgency else f"{level} severity ({level.urgency} urgency)"
     why_impact = f"{impact} impact" if impact else \
-        f"a tier-{tier} service ({_TIER_IMPACT[tier]} impact)"  # fmt: skip
+        f"a tier-{tier} service ({IMPACT_BY_TIER[tier]} impact)"  # fmt: skip
     return priority, f"P{priority} from {why_urgency} on {why_impact}"

@@ -23,7 +23,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
-from ..policy import suggest_priority
+from ..policy import IMPACT_BY_TIER, suggest_priority
 from ..timefmt import iso_utc
 
 # --- the vocabulary ------------------------------------------------------------------------------
@@ -35,7 +35,6 @@ URGENCY_BY_COMPONENT_STATUS = {
     "partial_outage": "medium",
     "degraded_performance": "low",
 }
-REACH_BY_TIER = {1: "high", 2: "medium", 3: "low", 4: "low"}
 
 REALTIME_STATUSES = ("investigating", "identified", "monitoring", "resolved")
 SCHEDULED_STATUSES = ("scheduled", "in_progress", "verifying", "completed")
@@ -307,7 +306,7 @@ def priority_for(impact_override: str | None, statuses: Iterable[str],
                  if s in URGENCY_BY_COMPONENT_STATUS]  # fmt: skip
     order = ("high", "medium", "low")
     urgency = min(urgencies, key=order.index, default="low")
-    reach = min((REACH_BY_TIER[t] for t in tiers), key=order.index, default="low")
+    reach = min((IMPACT_BY_TIER[t] for t in tiers), key=order.index, default="low")
     priority = suggest_priority(urgency, reach)
     return priority, (
         f"P{priority} from {urgency} urgency (the worst component status) and {reach} impact "

@@ -201,11 +201,11 @@ def test_the_draft_is_logged_as_the_api_key_with_the_suggested_priority(client, 
     assert opened["services"] == "Tax filing, Tax payments"
 
 
-def test_a_warning_on_a_tier_2_service_suggests_p2(client, revenue):
+def test_a_warning_on_a_tier_2_service_suggests_p3(client, revenue):
     answer = send(client, revenue, alone(FIRING, "tax-payments"))
-    assert answer.json["incident"]["priority"] == "P2"
+    assert answer.json["incident"]["priority"] == "P3"
     assert answer.json["group"]["suggestion"] == (
-        "P2 from warning severity (medium urgency) on a tier-2 service (high impact)"
+        "P3 from warning severity (medium urgency) on a tier-2 service (medium impact)"
     )
 
 

@@ -43,12 +43,12 @@ def test_an_alert_without_a_severity_counts_as_a_warning():
 @pytest.mark.parametrize(
     ("severity", "tier", "priority"),
     [
-        ("critical", 1, 1), ("critical", 2, 1), ("critical", 3, 2), ("critical", 4, 3),
-        ("warning", 1, 2), ("warning", 2, 2), ("warning", 3, 3), ("warning", 4, 4),
-        ("info", 1, 3), ("info", 2, 3), ("info", 3, 4), ("info", 4, 4),
+        ("critical", 1, 1), ("critical", 2, 2), ("critical", 3, 3), ("critical", 4, 3),
+        ("warning", 1, 2), ("warning", 2, 3), ("warning", 3, 4), ("warning", 4, 4),
+        ("info", 1, 3), ("info", 2, 4), ("info", 3, 4), ("info", 4, 4),
     ],
 )  # fmt: skip
-def test_critical_is_p1_on_a_tier_1_or_2_service_and_lower_tiers_and_levels_step_down(
+def test_critical_is_p1_on_a_tier_1_service_and_lower_tiers_and_levels_step_down(
     severity, tier, priority
 ):
     assert suggested_priority({"severity": severity}, tier)[0] == priority
