@@ -626,6 +626,7 @@ def load_demo_data(*, seed: int = 2026) -> list[DemoLogin]:
     _plan_maintenance(now, services)
     _publish_reviews(now, leads)
     _prepare_press_statements(now, leads)
+    _receive_an_alert(now, agencies)
     _publish_monthly_reports(now)
     _link_platforms(services)
     return logins
@@ -713,6 +714,34 @@ def _prepare_press_statements(now: datetime, leads: dict[str, User]) -> None:
     if current is not None:
         statement = press.start_statement(current, by=leads[OPEN_INCIDENT.agency])
         press.submit(statement, content(statement), by=leads[OPEN_INCIDENT.agency])
+
+
+def _receive_an_alert(now: datetime, agencies: dict[str, Agency]) -> None:
+    """Prometheus Alertmanager's key at the DMV, and an alert it sent ten minutes ago: a draft
+    incident nobody has published yet, waiting for the lead on the dashboard."""
+    from .alerts import operations as alerts
+    from .alerts import payload
+    from .api_keys.operations import create_key
+
+    agency = agencies["motor-vehicles"]
+    key, _shown_once = create_key(agency, "Prometheus Alertmanager", {"incidents"}, by=None)
+    started = (now - timedelta(minutes=12)).strftime("%Y-%m-%dT%H:%M:%SZ")
+    labels = {"agency": agency.slug, "alertname": "AppointmentSlotsSlow",
+              "service": "dmv-appointments", "severity": "warning"}  # fmt: skip
+    body = {
+        "version": "4", "receiver": "status-page", "status": "firing",
+        "groupKey": '{}:{alertname="AppointmentSlotsSlow"}', "truncatedAlerts": 0,
+        "groupLabels": {"alertname": "AppointmentSlotsSlow"}, "commonLabels": labels,
+        "commonAnnotations": {}, "externalURL": "http://alertmanager.dmv.example:9093",
+        "alerts": [{
+            "status": "firing", "labels": labels, "startsAt": started,
+            "endsAt": "0001-01-01T00:00:00Z", "fingerprint": "5c1d0a7e9b3f2d41",
+            "annotations": {"summary": "Searching for appointment slots takes over 10 seconds"},
+            "generatorURL": "http://prometheus.dmv.example:9090/graph",
+        }],
+    }  # fmt: skip
+    with clock.pinned(now - timedelta(minutes=10)):
+        alerts.receive(payload.read(body), agency=agency, by=key.user, raw=body)
 
 
 def _publish_monthly_reports(now: datetime) -> None:
