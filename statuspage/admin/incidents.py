@@ -51,6 +51,7 @@ from ..incidents.operations import (
 )
 from ..incidents.visibility import is_public
 from ..policy import IMPACT_CRITERIA, URGENCY_CRITERIA, current_policy, suggest_priority
+from ..press import queries as press_queries
 from ..reports import reviews
 from ..timefmt import format_absolute, site_zone
 from ..users.models import Role, User
@@ -131,6 +132,7 @@ def dashboard():
         open_incidents=open_incidents,
         readings=readings,
         awaiting=awaiting,
+        statements_awaiting=press_queries.waiting_for(current_user, agency_ids),
         recent=recent,
         reviews_owed=reviews.outstanding_reviews(agency_ids, now),
         actions_overdue=reviews.overdue_actions(agency_ids, now.astimezone(site_zone()).date()),

@@ -59,3 +59,21 @@ def correction_of(statement: PressStatement) -> PressStatement | None:
     return db.session.scalars(
         _released().where(PressStatement.supersedes_id == statement.id)
     ).first()
+
+
+def waiting_for(user, agency_ids) -> list[PressStatement]:
+    """Statements submitted in these agencies that ``user`` may approve (the priority's approver,
+    not one of their authors), oldest first: the dashboard's "waiting for your approval"."""
+    from .operations import decision_refusal
+
+    submitted = db.session.scalars(
+        select(PressStatement)
+        .join(Incident, Incident.id == PressStatement.incident_id)
+        .where(
+            PressStatement.status == StatementStatus.SUBMITTED.value,
+            Incident.agency_id.in_(agency_ids),
+        )
+        .options(selectinload(PressStatement.incident))
+        .order_by(PressStatement.submitted_at)
+    ).all()
+    return [s for s in submitted if decision_refusal(s, user) is None]

@@ -324,6 +324,23 @@ def test_the_author_cannot_approve_even_holding_the_approving_role(team):
     assert statement.is_released
 
 
+def test_the_dashboard_lists_a_statement_for_those_who_may_approve_it(client, team):
+    incident = p1(team)
+    statement = press.start_statement(incident, by=team["owner"])
+    content = press.StatementContent(statement.headline, statement.body.replace(
+        "[to fill", "(fill"), statement.talking_points.text)  # fmt: skip
+    press.submit(statement, content, by=team["owner"])
+    review = f"/admin/incidents/{incident.ref}/press/{statement.id}/review"
+    for person, listed in (("owner2", True), ("owner", False), ("manager", False),
+                           ("outsider", False)):  # fmt: skip
+        login(client, team[person])
+        dashboard = client.get("/admin/").text
+        assert (review in dashboard) is listed, person
+    press.approve(statement, by=team["owner2"])
+    login(client, team["owner2"])
+    assert review not in client.get("/admin/").text
+
+
 def test_a_statement_waits_for_the_incident_to_be_public(team):
     incident = make_incident([team["service"]], priority=1, updates=())
     statement = press.start_statement(incident, by=team["lead"])
