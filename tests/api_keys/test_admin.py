@@ -49,7 +49,7 @@ def test_an_owner_creates_a_key_sees_it_once_and_it_works(client, revenue, owner
     page = response.get_data(as_text=True)
     key = shown_key(page)
     assert "This is the only time the key is shown" in page
-    assert 'data-copy="new-api-key"' in page and "social-copy.js" in page
+    assert 'data-copy="new-api-key"' in page and "copy.js" in page
     assert "<script>" not in page  # the copy button's script is a static file
     assert "http://127.0.0.1:5000/api/v1" in page
     assert client.get("/api/v1/pages", headers={"Authorization": f"OAuth {key}"}).status_code == 200

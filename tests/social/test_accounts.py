@@ -208,7 +208,7 @@ def test_the_incident_page_shows_a_ready_post_per_network_with_its_count_and_cop
         assert re.search(rf'id="social-count-{key}">\d+ of {limit} ', page)
         assert f'data-copy="social-post-{key}" hidden' in page  # shown by the script only
     assert "Investigating a major outage: Tax filing (Department of Revenue)" in page
-    assert 'src="/static/social-copy.js"' in page
+    assert 'src="/static/copy.js"' in page
     csp = response.headers["Content-Security-Policy"]
     assert "script-src 'self'" in csp and "unsafe-inline" not in csp
     assert "has no Mastodon or Bluesky account" in page

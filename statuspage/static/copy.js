@@ -1,4 +1,4 @@
-// "Copy" buttons for the ready social media posts. Without this script the buttons stay hidden
+// "Copy" buttons (the ready social media posts, a new API key). Without this script the buttons stay hidden
 // and the text is selectable in its read-only box.
 (function () {
   "use strict";
