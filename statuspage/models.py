@@ -28,6 +28,7 @@ from .sms.models import SmsScope, SmsSubscriber  # noqa: F401
 from .subscriptions.models import Notification, Subscriber, SubscriberScope, Webhook
 from .social.models import SocialAccount, SocialPost  # noqa: F401
 from .subscriptions.models import SubscriptionAddition  # noqa: F401
+from .users.held_posts import HeldPost
 from .users.models import (
     CodeFailure,
     LoginFailure,
@@ -45,6 +46,7 @@ __all__ = [
     "AuditEntry",
     "CodeFailure",
     "Contact",
+    "HeldPost",
     "IncidentNote",
     "IncidentRole",
     "ServiceDependency",

@@ -28,7 +28,7 @@ PRIVATE_TABLES = frozenset({
     "jargon_terms", "approvals", "missed_deadlines", "reminders", "subscribers",
     "subscriber_scopes", "webhooks", "notifications", "contacts", "incident_roles",
     "incident_notes", "user_sessions", "press_talking_points",
-    "api_keys", "idempotent_requests", "alert_groups", "alert_group_services",
+    "api_keys", "idempotent_requests", "held_posts", "alert_groups", "alert_group_services",
 })  # fmt: skip
 
 _CHANGED = "statuspage.public_changed"

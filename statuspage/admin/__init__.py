@@ -1,9 +1,10 @@
 """The admin: signed-in staff log incidents and publish updates. Guarded once, here: every view
 declares who may use it (``permissions.allow``) and ``guard`` enforces that before the view runs."""
 
-from flask import Blueprint, current_app, redirect, request, url_for
+from flask import Blueprint, current_app, flash, g, redirect, request, url_for
 from flask_login import current_user
 
+from ..users import held_posts
 from .permissions import UndeclaredPermission, check_declarations, declared
 
 
@@ -30,10 +31,23 @@ def guard():
         if not permission.sign_in:
             return None
     if not current_user.is_authenticated:
-        return redirect(url_for("admin.login", next=request.full_path.rstrip("?")))
+        return redirect(url_for("admin.login", next=_held_or_here()))
     if permission is not None:
         permission.enforce(request.view_args or {})
     return None
+
+
+def _held_or_here() -> str:
+    """Where to go after signing in: this page, or, when a form was sent by someone whose session
+    had just timed out, the page that gives them back what they typed."""
+    here = request.full_path.rstrip("?")
+    user_id = g.get("timed_out_user_id")
+    if request.method == "POST" and user_id is not None:
+        token = held_posts.hold(user_id, here, request.form)
+        if token is not None:
+            flash("What you were sending is kept: sign in to send it.", "info")
+            return url_for("admin.held_post", token=token)
+    return here
 
 
 @admin.after_request

@@ -14,6 +14,7 @@ from flask import current_app, flash, redirect, render_template, request, url_fo
 from flask_login import current_user
 
 from ..extensions import limiter
+from ..users import held_posts
 from ..users import session as user_session
 from ..users import tokens
 from ..users.operations import (
@@ -225,3 +226,15 @@ def account_sign_out_everywhere():
         flash("You have signed out everywhere, here included.", "info")
         return redirect(url_for("admin.login"))
     return redirect(url_for("admin.account"))
+
+
+@admin.get("/held/<token>")
+@allow.signed_in
+def held_post(token: str):
+    """What the person was sending when their session timed out, to send now or copy."""
+    post = held_posts.find(token, current_user.id)
+    if post is None:
+        return render_template("admin/held_post.html", post=None), 404
+    return render_template(
+        "admin/held_post.html", post=post, action=safe_next(post.path), form=ActionForm()
+    )

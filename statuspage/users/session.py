@@ -30,15 +30,15 @@ def register_user_loader(manager: LoginManager) -> None:
         token = session.get(TOKEN_KEY)
         row = operations.live_session(token, int(user_id)) if isinstance(token, str) else None
         if row is None:
-            _forget(token if isinstance(token, str) else None)
+            _forget(token if isinstance(token, str) else None, int(user_id))
             return None
         g.user_session = row
         return row.user
 
 
-def _forget(token: str | None) -> None:
+def _forget(token: str | None, user_id: int) -> None:
     """The cookie's session has ended: drop it, and say why on the admin's sign-in page when it
-    timed out."""
+    timed out (and remember whose it was, so what they were sending is kept: held_posts)."""
     session.pop(TOKEN_KEY, None)
     session.pop("_user_id", None)
     if token is None or request.blueprint != "admin":
@@ -47,6 +47,7 @@ def _forget(token: str | None) -> None:
         select(UserSession.end_reason).where(UserSession.token_hash == operations.token_hash(token))
     )
     if reason in ("idle", "expired"):
+        g.timed_out_user_id = user_id
         flash("You were signed out after a while without activity. Sign in again.", "info")
 
 

@@ -12,6 +12,7 @@ from pathlib import Path
 
 import pytest
 from sqlalchemy import select
+from werkzeug.datastructures import MultiDict
 
 from statuspage.api_keys.operations import create_key
 from statuspage.catalog.models import Agency, Service
@@ -23,6 +24,7 @@ from statuspage.reports.models import MonthlyReport, ReportRevision
 from statuspage.subscriptions.models import Subscriber, SubscriptionAddition
 from statuspage.subscriptions.operations import Choice, confirm_subscription, request_subscription
 from statuspage.subscriptions.tokens import addition_token, confirm_token, manage_token
+from statuspage.users import held_posts
 from statuspage.users import tokens as account_tokens
 from statuspage.users.models import Role, User
 from statuspage.users.operations import invite_user
@@ -45,6 +47,7 @@ TOKEN_KINDS = {
     "public.confirm_addition": "addition",
     "admin.accept_invitation_page": "invitation",
     "admin.reset_password_page": "reset",
+    "admin.held_post": "held",
 }
 # Pages whose <slug> is a service's, not an agency's.
 SERVICE_PAGES = {"public.service", "public.service_embed_frame"}
@@ -111,7 +114,12 @@ def samples(live_server):
         api_key, _ = create_key(
             db.session.get(Agency, first_agency), "Monitoring", {"read", "incidents"}, by=admin
         )
+        held = held_posts.hold(admin.id, f"/admin/incidents/{open_ref}/updates", MultiDict([
+            ("status", "identified"), ("action", "publish"),
+            ("body", "We found the cause.\n\nPaper forms still work."),
+        ]))  # what the admin typed when their session ran out  # fmt: skip
         values = {
+            "held_token": held,
             "api_key_id": api_key.id,  # its revoke confirmation
             "user_id": lead.id,
             "invitation_token": invitation,
