@@ -64,7 +64,10 @@ def serve(args: list[str]) -> None:
 
 def test(args: list[str]) -> None:
     ensure_system_tools()
-    os.execv(str(PYTHON), [str(PYTHON), "-m", "pytest", "-m", "not browser", *args])
+    # One worker per core (pytest-xdist), each with its own database; a file's tests stay on one
+    # worker, so a module's servers start once.
+    parallel = ["-n", "auto", "--dist", "loadfile"]
+    os.execv(str(PYTHON), [str(PYTHON), "-m", "pytest", "-m", "not browser", *parallel, *args])
 
 
 def ensure_system_tools() -> None:
