@@ -57,11 +57,13 @@ def test_the_dashboard_orders_incidents_by_their_clock(browser, live_server):
     sign_in(page, live_server)
     page.goto(live_server["url"] + "/admin/")
     rows = page.locator("table.dashboard tbody tr")
-    first, second, third = (rows.nth(n).inner_text() for n in range(3))
+    first, second = (rows.nth(n).inner_text() for n in range(2))
+    # Below them, the demo's open incidents: its alert's draft and its public one.
+    rest = [rows.nth(n).inner_text() for n in range(2, rows.count())]
     # A few seconds pass while the page loads: allow the minute to have turned.
     assert overdue in first and re.search(r"first public update OVERDUE by (10|11) min", first)
     assert due_soon in second and re.search(r"first public update due in [78] min", second)
-    assert "next update due in" in third
+    assert any("next update due in" in row for row in rest)
     assert rows.nth(0).get_attribute("class") == "row-overdue"
     assert rows.nth(1).get_attribute("class") == "row-due-soon"
     screenshot(page, "admin-dashboard-clocks")
