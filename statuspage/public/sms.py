@@ -24,7 +24,7 @@ from ..subscriptions import choices
 from ..subscriptions.operations import SubscriptionError
 from . import public
 from .forms import SmsConfirmForm, SmsSubscribeForm
-from .subscriptions import _choice, _with_choices
+from .subscriptions import _choice, _with_choices, preselect, problems_with
 
 NUMBER_KEY = "sms_number"  # the number a code was sent to, for the page where it is typed
 
@@ -65,18 +65,9 @@ def subscribe_sms():
     agencies = agencies_with_services()
     form = _with_choices(SmsSubscribeForm(), agencies)
     if not form.is_submitted():
-        # From a page's "Get updates": `?service=<slug>` and `?agency=<slug>` tick those boxes.
-        preselected = choices.from_args(request.args)
-        form.everything.data = preselected.everything
-        form.agencies.data = sorted(preselected.agency_ids)
-        form.services.data = sorted(preselected.service_ids)
+        preselect(form)
     elif form.validate_on_submit():
-        problems = []
-        for check in (lambda: normalise_number(form.number.data), _choice(form).check):
-            try:
-                check()
-            except SubscriptionError as error:
-                problems.append(error)
+        problems = problems_with(form, lambda f: normalise_number(f.number.data))
         if not problems:
             subscriber = request_code(form.number.data, _choice(form))
             session[NUMBER_KEY] = subscriber.number

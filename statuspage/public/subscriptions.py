@@ -39,6 +39,27 @@ def _choice(form: SubscriptionForm) -> Choice:
     )
 
 
+def preselect(form: SubscriptionForm) -> Choice:
+    """From a page's "Get updates": `?service=<slug>` (repeated) and `?agency=<slug>` tick those
+    boxes; a slug that names nothing is ignored."""
+    preselected = choices.from_args(request.args)
+    form.everything.data = preselected.everything
+    form.agencies.data = sorted(preselected.agency_ids)
+    form.services.data = sorted(preselected.service_ids)
+    return preselected
+
+
+def problems_with(form: SubscriptionForm, check_contact) -> list[SubscriptionError]:
+    """Everything wrong at once: the address (or number) and the choice are checked apart."""
+    problems = []
+    for check in (lambda: check_contact(form), _choice(form).check):
+        try:
+            check()
+        except SubscriptionError as error:
+            problems.append(error)
+    return problems
+
+
 def _address_key() -> str:
     """Rate-limit key for the address being subscribed (so one inbox cannot be flooded)."""
     try:
@@ -61,22 +82,9 @@ def _address_limit() -> str:
 def subscribe():
     agencies = agencies_with_services()
     form = _with_choices(SubscribeForm(), agencies)
-    preselected = None
-    if not form.is_submitted():
-        # From a page's "Get updates": `?service=<slug>` (repeated) and `?agency=<slug>` tick
-        # those boxes; a slug that names nothing is ignored.
-        preselected = choices.from_args(request.args)
-        form.everything.data = preselected.everything
-        form.agencies.data = sorted(preselected.agency_ids)
-        form.services.data = sorted(preselected.service_ids)
+    preselected = None if form.is_submitted() else preselect(form)
     if form.validate_on_submit():
-        # Say everything that is wrong at once: the address and the choice are checked apart.
-        problems = []
-        for check in (lambda: normalise_address(form.email.data), _choice(form).check):
-            try:
-                check()
-            except SubscriptionError as error:
-                problems.append(error)
+        problems = problems_with(form, lambda f: normalise_address(f.email.data))
         if not problems:
             request_subscription(form.email.data, _choice(form))
             # The same answer whether or not the address was known: it names only the choice.
