@@ -164,6 +164,21 @@ class Rules:
     # An incident that held this priority or a higher one at any time owes the review that
     # priority's row demands, whatever its priority at resolution ("every P1 has one").
     review_if_ever: int
+    # The review meeting is scheduled (its invitations sent) within this of resolution.
+    review_meeting_within: Duration = Duration(24, Unit.HOURS)
+    # A reminder to the review's people this long before a review or public report is due.
+    review_reminder_before: Duration = Duration(1, Unit.BUSINESS_DAYS)
+    # A completed preventive action's effectiveness is checked this long after completion.
+    effectiveness_check_after: Duration = Duration(30, Unit.DAYS)
+
+
+@dataclass(frozen=True)
+class Targets:
+    """The policy's targets the monthly and quarterly figures are judged against (percentages)."""
+
+    mttr_reduction_per_year: float  # mean time to resolve down by this much on a year earlier
+    recurrence_rate_below: float  # repeats of the same service and cause, share of incidents
+    sla_compliance_at_least: float  # resolved (and acknowledged) within the policy's windows
 
 
 @dataclass(frozen=True)
@@ -204,6 +219,7 @@ class Policy:
     priorities: dict[int, PriorityRules]
     rules: Rules
     notify: NotificationMatrix | None = None
+    targets: Targets = Targets(20.0, 10.0, 95.0)
 
     def __getitem__(self, priority: int) -> PriorityRules:
         return self.priorities[priority]
@@ -295,6 +311,14 @@ DEFAULT_RULES: dict[str, str | int] = {
     "auto_close_after": "24 hours",
     "reminder_before": "5 minutes",
     "review_if_ever": "P1",
+    "review_meeting_within": "24 hours",
+    "review_reminder_before": "1 business day",
+    "effectiveness_check_after": "30 days",
+}
+DEFAULT_TARGETS: dict[str, str] = {
+    "mttr_reduction_per_year": "20%",
+    "recurrence_rate_below": "10%",
+    "sla_compliance_at_least": "95%",
 }
 
 
@@ -434,7 +458,33 @@ def _rules(row: dict) -> Rules:
             merged["reminder_before"], "rules.reminder_before", optional=False
         ),
         review_if_ever=_priority(merged["review_if_ever"], "rules.review_if_ever"),
+        review_meeting_within=_duration(
+            merged["review_meeting_within"], "rules.review_meeting_within", optional=False
+        ),
+        review_reminder_before=_duration(
+            merged["review_reminder_before"], "rules.review_reminder_before", optional=False
+        ),
+        effectiveness_check_after=_duration(
+            merged["effectiveness_check_after"], "rules.effectiveness_check_after", optional=False
+        ),
     )
+
+
+def _percent(value, key: str) -> float:
+    match = re.fullmatch(r"\s*(\d+(?:\.\d+)?)\s*%?\s*", str(value))
+    if not match or not 0 <= float(match.group(1)) <= 100:
+        raise PolicyError(f"{key}: {value!r} is not a percentage such as '95%'")
+    return float(match.group(1))
+
+
+def _targets(row) -> Targets:
+    if not isinstance(row, dict):
+        raise PolicyError("targets: must be a table of settings")
+    unknown = sorted(set(row) - set(DEFAULT_TARGETS))
+    if unknown:
+        raise PolicyError(f"targets.{unknown[0]}: unknown key")
+    merged = {**DEFAULT_TARGETS, **row}
+    return Targets(**{name: _percent(merged[name], f"targets.{name}") for name in DEFAULT_TARGETS})
 
 
 # Who can be named in the matrix (statuspage.internal.models.Position has the same values).
@@ -513,9 +563,11 @@ def _matrix(override: dict) -> NotificationMatrix:
 def build_policy(override: dict | None = None) -> Policy:
     """The default policy with an override's rows and rules laid over it."""
     override = override or {}
-    unknown = sorted(set(override) - {*DEFAULT_TABLE, "rules", "notify"})
+    unknown = sorted(set(override) - {*DEFAULT_TABLE, "rules", "notify", "targets"})
     if unknown:
-        raise PolicyError(f"{unknown[0]}: unknown section; use P1, P2, P3, P4, rules or notify")
+        raise PolicyError(
+            f"{unknown[0]}: unknown section; use P1, P2, P3, P4, rules, notify or targets"
+        )
     priorities = {}
     for name, default_row in DEFAULT_TABLE.items():
         row = override.get(name, default_row)
@@ -525,7 +577,12 @@ def build_policy(override: dict | None = None) -> Policy:
     rules = override.get("rules", {})
     if not isinstance(rules, dict):
         raise PolicyError("rules: must be a table of settings")
-    return Policy(priorities, _rules(rules), _matrix(override.get("notify", {})))
+    return Policy(
+        priorities,
+        _rules(rules),
+        _matrix(override.get("notify", {})),
+        _targets(override.get("targets", {})),
+    )
 
 
 def load_policy(instance_path: str | Path) -> Policy:

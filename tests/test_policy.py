@@ -6,6 +6,7 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from statuspage.policy import (
+    Targets,
     BusinessCalendar,
     Duration,
     PolicyError,
@@ -101,6 +102,10 @@ def test_an_override_replaces_a_row_and_a_rule(tmp_path):
         ('[rules]\nreminder_before = "soon"', "rules.reminder_before: 'soon' is not a duration"),
         ('[rules]\nreview_if_ever = "P5"', "rules.review_if_ever: 'P5' is not a priority"),
         ("[rules]\nbogus = 1", "rules.bogus: unknown key"),
+        ('[rules]\nreview_meeting_within = "a day"', "rules.review_meeting_within"),
+        ('[targets]\nrecurrence_rate_below = "ten"', "targets.recurrence_rate_below: 'ten' is"),
+        ('[targets]\nsla_compliance_at_least = "120%"', "targets.sla_compliance_at_least"),
+        ("[targets]\nbogus = 1", "targets.bogus: unknown key"),
         ("[rules\n", "not valid TOML"),
     ],
 )
@@ -253,3 +258,9 @@ def test_priority_suggestion_from_urgency_and_impact(urgency, impact, priority):
 def test_priority_suggestion_refuses_unknown_levels():
     with pytest.raises(ValueError, match="high, medium or low"):
         suggest_priority("urgent", "high")
+
+
+def test_targets_default_to_the_policy_and_an_override_changes_one(tmp_path):
+    assert load_policy(tmp_path).targets == Targets(20.0, 10.0, 95.0)
+    (tmp_path / "policy.toml").write_text('[targets]\nsla_compliance_at_least = "97.5%"\n')
+    assert load_policy(tmp_path).targets == Targets(20.0, 10.0, 97.5)

@@ -75,6 +75,7 @@ def policy_table():
         columns=COLUMNS,
         rows=priority_rows(in_force, override),
         rules=rule_rows(in_force, override.get("rules", {})),
+        targets=target_rows(in_force, override.get("targets", {})),
         matrix=matrix_rows(in_force, override.get("notify", {})),
         timing=timing_rows(in_force, override.get("notify", {})),
         ladder=Cell(
@@ -172,6 +173,28 @@ def rule_rows(policy: Policy, given: dict) -> list[tuple[str, Cell]]:
          Cell(str(rules.reminder_before), "reminder_before" in given)),
         ("Ever at this priority or higher owes that review",
          Cell(f"P{rules.review_if_ever}", "review_if_ever" in given)),
+        ("Review meeting scheduled within (of resolution)",
+         Cell(str(rules.review_meeting_within), "review_meeting_within" in given)),
+        ("Reminders before a review or public report is due",
+         Cell(str(rules.review_reminder_before), "review_reminder_before" in given)),
+        ("A completed action's effectiveness is checked after",
+         Cell(str(rules.effectiveness_check_after), "effectiveness_check_after" in given)),
+    ]  # fmt: skip
+
+
+def target_rows(policy: Policy, given: dict) -> list[tuple[str, Cell]]:
+    """The targets the monthly and quarterly figures are judged against."""
+    targets = policy.targets
+    return [
+        ("Mean time to resolve, on a year earlier",
+         Cell(f"down by at least {targets.mttr_reduction_per_year:g}%",
+              "mttr_reduction_per_year" in given)),
+        ("Recurrence (same service and cause)",
+         Cell(f"below {targets.recurrence_rate_below:g}% of incidents",
+              "recurrence_rate_below" in given)),
+        ("SLA compliance (acknowledged and resolved in time)",
+         Cell(f"at least {targets.sla_compliance_at_least:g}%",
+              "sla_compliance_at_least" in given)),
     ]  # fmt: skip
 
 

@@ -105,6 +105,8 @@ class Incident(db.Model):
     started_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     detected_at: Mapped[datetime] = mapped_column(UTCDateTime, index=True)
     acknowledged_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # When it was first given to someone (MTTA to assignment).
+    assigned_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     first_public_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     resolved_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     closed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)

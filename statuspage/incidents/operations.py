@@ -456,6 +456,8 @@ def assign(incident: Incident, assignee: User | None, *, by: User) -> None:
     if (previous.id if previous else None) == (assignee.id if assignee else None):
         return  # already so (another lead did the same at the same moment)
     incident.assignee_id = assignee.id if assignee else None
+    if assignee is not None and incident.assigned_at is None:
+        incident.assigned_at = clock.now()
     decisions.assigned(incident, assignee, by=by, at=clock.now())
     audit.record(
         "assigned",

@@ -96,6 +96,33 @@ class PostIncidentReport(db.Model):
     apology: Mapped[str] = mapped_column(Text, default="")
     # Why a published report is being corrected (shown with the new revision).
     correction_note: Mapped[str] = mapped_column(Text, default="")
+    # The analysis (issue 17): what else contributed, what went well and wrong, the 5 Whys
+    # (JSON list of answers, first why first) and the fishbone (JSON {"people", "process",
+    # "technology", "external"} -> text).
+    contributing_factors: Mapped[str] = mapped_column(Text, default="", server_default="")
+    went_well: Mapped[str] = mapped_column(Text, default="", server_default="")
+    went_wrong: Mapped[str] = mapped_column(Text, default="", server_default="")
+    five_whys: Mapped[str] = mapped_column(Text, default="[]", server_default="[]")
+    fishbone: Mapped[str] = mapped_column(Text, default="{}", server_default="{}")
+    # JSON [{"name": ..., "role": ...}]: who took part in the review.
+    contributors: Mapped[str] = mapped_column(Text, default="[]", server_default="[]")
+    # Numbers for the figures, beside the words of people_affected.
+    people_affected_count: Mapped[int | None] = mapped_column(Integer)
+    downtime_cost: Mapped[int | None] = mapped_column(Integer)  # whole units of the currency
+    # The approver's request for changes, a note back to the author.
+    changes_requested_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    changes_requested_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    changes_note: Mapped[str] = mapped_column(Text, default="", server_default="")
+    # The review meeting: when, how long, where (a room or a call link), who facilitates (never
+    # the incident commander), who was invited (JSON [user id]), when the invitations went and
+    # the iCalendar SEQUENCE (a reschedule sends the invitation again with the next number).
+    meeting_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    meeting_minutes: Mapped[int | None] = mapped_column(Integer)
+    meeting_place: Mapped[str] = mapped_column(String(500), default="", server_default="")
+    facilitator_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    meeting_invitees: Mapped[str] = mapped_column(Text, default="[]", server_default="[]")
+    meeting_invited_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    meeting_sequence: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime)
     updated_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
@@ -105,6 +132,8 @@ class PostIncidentReport(db.Model):
     incident: Mapped[Incident] = relationship()
     updated_by: Mapped[User | None] = relationship(foreign_keys=[updated_by_id])
     approved_by: Mapped[User | None] = relationship(foreign_keys=[approved_by_id])
+    changes_requested_by: Mapped[User | None] = relationship(foreign_keys=[changes_requested_by_id])
+    facilitator: Mapped[User | None] = relationship(foreign_keys=[facilitator_id])
     actions: Mapped[list[PreventiveAction]] = relationship(
         back_populates="report",
         cascade="all, delete-orphan",
@@ -140,6 +169,15 @@ class PreventiveAction(db.Model):
     owner: Mapped[str] = mapped_column(String(200))
     due_on: Mapped[date] = mapped_column(Date, index=True)
     status: Mapped[str] = mapped_column(String(20), default=ActionStatus.OPEN.value)
+    # monitoring, process, technology, training, documentation or architecture ("" before 0019).
+    category: Mapped[str] = mapped_column(String(20), default="", server_default="")
+    impact: Mapped[str] = mapped_column(String(10), default="", server_default="")  # high/medium/low
+    effort: Mapped[str] = mapped_column(String(10), default="", server_default="")  # high/medium/low
+    completed_on: Mapped[date | None] = mapped_column(Date, index=True)  # when it was marked done
+    # After completion: did it work? ("" until checked) with a note and the day it was checked.
+    effectiveness: Mapped[str] = mapped_column(String(20), default="", server_default="")
+    effectiveness_note: Mapped[str] = mapped_column(Text, default="", server_default="")
+    effectiveness_checked_on: Mapped[date | None] = mapped_column(Date)
 
     report: Mapped[PostIncidentReport] = relationship(back_populates="actions")
 
@@ -162,6 +200,8 @@ class ReportRevision(db.Model):
     # Copied from the incident and the content, so the monthly figures can count in SQL.
     incident_id: Mapped[int] = mapped_column(ForeignKey("incidents.id"), index=True)
     root_cause_category: Mapped[str] = mapped_column(String(30))
+    people_affected_count: Mapped[int | None] = mapped_column(Integer)
+    downtime_cost: Mapped[int | None] = mapped_column(Integer)
     content: Mapped[str] = mapped_column(Text)  # JSON: every section and the actions
     correction_note: Mapped[str] = mapped_column(Text, default="")
     published_at: Mapped[datetime] = mapped_column(UTCDateTime, index=True)

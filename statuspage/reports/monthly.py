@@ -331,8 +331,14 @@ def _round(value: float | None) -> float | None:
 
 def compute(month: date, agency: Agency | None, now: datetime) -> dict:
     """Every figure of the month except the trend, as plain JSON-ready values."""
+    return {**compute_window(month_window(month, site_zone()), agency, now),
+            "month": f"{month:%Y-%m}"}  # fmt: skip
+
+
+def compute_window(window: Interval, agency: Agency | None, now: datetime) -> dict:
+    """Every figure of a period (a month, a quarter: any window of whole local days), as plain
+    JSON-ready values; the caller names the period."""
     zone, policy, calendar = site_zone(), current_policy(), current_calendar()
-    window = month_window(month, zone)
     ids, incidents = gather_incidents(window, agency, policy, calendar)
     facts = [incident.facts for incident in incidents]
     times = response_times(incident.timing for incident in incidents)
@@ -347,7 +353,6 @@ def compute(month: date, agency: Agency | None, now: datetime) -> dict:
     period = minutes(window[1] - window[0])
     return {
         "schema": SCHEMA,
-        "month": f"{month:%Y-%m}",
         "scope": _scope(agency),
         "period": {
             "start": iso_utc(window[0]),

@@ -67,6 +67,7 @@ def override_text() -> str:
         "[P2]\n" + "\n".join(f'{k} = "{v}"' for k, v in P2_OVERRIDE.items())
         + '\n[rules]\nreminder_before = "10 minutes"\n'
         + '[notify.P3]\nservice_manager = "30 minutes"\n'
+        + '[targets]\nrecurrence_rate_below = "12.5%"\n'
     )  # fmt: skip
 
 
@@ -122,6 +123,8 @@ def test_values_from_policy_toml_are_marked_with_the_file(instance, tmp_path):
     assert not any(MARK in cell for cell in table["P1 Critical"])
     assert table["Reminders before each deadline"] == [f"10 minutes {MARK}"]
     assert table["Resolved incidents close after"] == ["24 hours"]
+    assert table["Recurrence (same service and cause)"] == [f"below 12.5% of incidents {MARK}"]
+    assert table["SLA compliance (acknowledged and resolved in time)"] == ["at least 95%"]
     assert table["P3"] == [f"Service manager within 30 minutes {MARK}"]
     assert table["P1"] == [
         "Service owner at once; Agency CIO at once; Chief Digital Officer at once; On call at once"
