@@ -644,7 +644,7 @@ REVIEWED = {
 
 def _publish_reviews(now: datetime, leads: dict[str, User]) -> None:
     from .reports import reviews
-    from .reports.reviews import ActionDraft, ReviewContent
+    from .reports.reviews import ActionDraft, Contributor, ReviewContent
 
     admin = db.session.scalars(select(User).where(User.is_site_admin.is_(True))).first()
     for scenario in PAST_INCIDENTS:
@@ -676,6 +676,16 @@ def _publish_reviews(now: datetime, leads: dict[str, User]) -> None:
                     apology="We are sorry. People rely on this service, often close to a "
                     "deadline, and we let them down.",
                     actions=[ActionDraft(action, "Platform team", due)],
+                    contributing_factors="It happened at a busy time, and the first alert went "
+                    "to a shared inbox that nobody was watching.",
+                    went_well="Once the team was together, the cause was found quickly and the "
+                    "public was told within the policy's window.",
+                    went_wrong="Nobody was paged by the first alert.",
+                    five_whys=[scenario.cause, "Nothing checked for it before it reached "
+                               "people.", "Our checks covered our own systems only."],
+                    fishbone={"process": "The release checklist did not cover it.",
+                              "technology": scenario.cause},
+                    contributors=[Contributor(lead.name, "Facilitator")],
                 ),
                 by=lead,
             )

@@ -66,6 +66,8 @@ def _complete_review(incident, by):
         root_cause_category="configuration", resolution="We renewed the certificate.",
         lessons="Certificate expiry was not monitored.", apology="We are sorry.",
         timeline=reviews.prefilled_timeline(incident),
+        contributing_factors="Nobody watched the expiry date.", five_whys=["It expired."],
+        went_well="Found quickly.", went_wrong="Nobody was paged.",
     )  # fmt: skip
     reviews.save_draft(report, content, by=by)
     return report

@@ -33,7 +33,9 @@ from ..forms import (
 )
 from ..incidents.models import PRIORITY_LABELS, UPDATE_STATUSES, Impact, Source
 from ..internal.models import Triage
-from ..reports.models import ActionStatus, RootCause
+from ..reports.models import FISHBONE_BONES, ActionStatus, RootCause
+from ..reports.reviews import NUMBERS, ReviewError, whole_number
+from ..reports.timeline import MAX_ENTRIES
 
 # Choices are {value: label} dicts, the form WTForms prefers.
 PRIORITY_CHOICES = {str(p): label for p, label in PRIORITY_LABELS.items()}
@@ -305,7 +307,34 @@ class ActionRowForm(Form):
     )
 
 
+class ContributorRowForm(Form):
+    """Someone who took part in the review; a row left wholly blank is ignored."""
+
+    name = StringField("Name", validators=[Length(max=200)])
+    role = StringField(
+        "Role in the review",
+        description="For example Facilitator, Incident commander, Scribe, Service owner.",
+        validators=[Length(max=200)],
+    )
+
+
+def _whole_number(form, field) -> None:
+    """The typed text stays in the field; the message says what a number here looks like."""
+    try:
+        whole_number(field.data or "", NUMBERS[field.name])
+    except ReviewError as error:
+        raise ValidationError(error.message) from None
+
+
 SECTION = [Length(max=20_000)]
+WHY = [Length(max=1000)]
+TIMELINE_TOO_LONG = "The timeline is too long: keep it to the moments that matter."
+BONE_HINTS = {
+    "people": "Skills, staffing, handovers, how people talked to each other.",
+    "process": "Procedures, checklists, approvals, runbooks.",
+    "technology": "Software, hardware, configuration, monitoring.",
+    "external": "Suppliers, networks, outside demand, anything beyond the agency's control.",
+}
 
 
 class ReviewForm(BaseForm):
@@ -318,12 +347,27 @@ class ReviewForm(BaseForm):
     timeline = TextAreaField(
         "Timeline",
         description="One line per moment: the date, the time in the site's time zone (with EST "
-        "or EDT when the clocks changed), then what happened. Prefilled from the incident's "
-        "record; edit it freely.",
-        validators=SECTION,
+        "or EDT when the clocks changed), then what happened. Before the text, “[internal]” keeps "
+        "a moment off the public report and “[by Name]” says who did it (never published), for "
+        "example: 2026-11-23 09:05 EST  [internal] [by Ana Diaz] Priority raised to P1. "
+        "Prefilled from the incident's record; edit it freely.",
+        validators=[Length(max=MAX_ENTRIES * 300, message=TIMELINE_TOO_LONG)],
         render_kw={"rows": 14},
     )
     people_affected = TextAreaField("People affected", validators=SECTION)
+    people_affected_count = StringField(
+        "Number of people affected (optional)",
+        description="A whole number, beside the words above, for example 3000.",
+        validators=[_whole_number],
+        render_kw={"inputmode": "numeric", "autocomplete": "off"},
+    )
+    downtime_cost = StringField(
+        "Cost of downtime (optional)",
+        description="An estimate in whole units of the agency's own currency, without a symbol, "
+        "for example 25000. It counts in the monthly figures.",
+        validators=[_whole_number],
+        render_kw={"inputmode": "numeric", "autocomplete": "off"},
+    )
     duration = StringField("Duration", validators=[Length(max=500)])
     transactions_lost = TextAreaField(
         "Transactions lost (if any)",
@@ -336,7 +380,31 @@ class ReviewForm(BaseForm):
     root_cause_category = SelectField(
         "Root cause category", choices={"": "Choose a category", **ROOT_CAUSE_CHOICES}
     )
+    contributing_factors = TextAreaField(
+        "Contributing factors",
+        description="What else made it happen, last longer or hurt more, beside the root cause.",
+        validators=SECTION,
+    )
+    why_1 = StringField("Why 1: why did the problem happen?", validators=WHY)
+    why_2 = StringField("Why 2: why did that happen?", validators=WHY)
+    why_3 = StringField("Why 3", validators=WHY)
+    why_4 = StringField("Why 4", validators=WHY)
+    why_5 = StringField("Why 5", validators=WHY)
+    fishbone_people = TextAreaField(
+        FISHBONE_BONES["people"], description=BONE_HINTS["people"], validators=SECTION
+    )
+    fishbone_process = TextAreaField(
+        FISHBONE_BONES["process"], description=BONE_HINTS["process"], validators=SECTION
+    )
+    fishbone_technology = TextAreaField(
+        FISHBONE_BONES["technology"], description=BONE_HINTS["technology"], validators=SECTION
+    )
+    fishbone_external = TextAreaField(
+        FISHBONE_BONES["external"], description=BONE_HINTS["external"], validators=SECTION
+    )
     resolution = TextAreaField("How it was fixed", validators=SECTION)
+    went_well = TextAreaField("What went well", validators=SECTION)
+    went_wrong = TextAreaField("What went wrong", validators=SECTION)
     lessons = TextAreaField("Lessons learned", validators=SECTION)
     apology = TextAreaField("Apology", validators=SECTION)
     correction_note = TextAreaField(
@@ -345,9 +413,21 @@ class ReviewForm(BaseForm):
         validators=[Length(max=2000)],
     )
     actions = FieldList(FormField(ActionRowForm), min_entries=0)
+    contributors = FieldList(FormField(ContributorRowForm), min_entries=0)
 
     def errors_in_actions(self) -> bool:
         return any(field.errors for entry in self.actions for field in entry.form)
+
+    def errors_in_contributors(self) -> bool:
+        return any(field.errors for entry in self.contributors for field in entry.form)
+
+    @property
+    def whys(self) -> list:
+        return [self[f"why_{number}"] for number in range(1, 6)]
+
+    @property
+    def bones(self) -> dict:
+        return {key: self[f"fishbone_{key}"] for key in FISHBONE_BONES}
 
 
 class MonthlyDraftForm(BaseForm):

@@ -12,7 +12,7 @@ from ..extensions import db
 from ..incidents.models import Incident
 from ..reports import reviews
 from ..reports.models import ActionStatus, PostIncidentReport
-from ..reports.reviews import ActionDraft, ReviewContent, ReviewError
+from ..reports.reviews import ActionDraft, Contributor, ReviewContent, ReviewError
 from ..reports.timeline import TimelineError, parse_lines
 from ..timefmt import site_zone
 from ..users.models import Role
@@ -21,18 +21,31 @@ from .forms import ActionForm, ReviewForm
 from .permissions import allow
 
 BLANK_ACTION_ROWS = 2
+BLANK_CONTRIBUTOR_ROWS = 2
 TEXT_FIELDS = (
     "summary", "people_affected", "duration", "transactions_lost", "root_cause",
     "root_cause_category", "resolution", "lessons", "apology", "correction_note",
+    "contributing_factors", "went_well", "went_wrong",
 )  # fmt: skip
 
 
+def _number_text(number: int | None) -> str:
+    return "" if number is None else str(number)
+
+
 def _form_for(report: PostIncidentReport) -> ReviewForm:
+    whys = report.whys
     form = ReviewForm(
         formdata=None,
         **{name: getattr(report, name) for name in TEXT_FIELDS},
         timeline=reviews.timeline_text(report),
+        **{f"why_{number}": why for number, why in enumerate(whys, start=1)},
+        **{f"fishbone_{key}": text for key, text in report.bones.items()},
+        people_affected_count=_number_text(report.people_affected_count),
+        downtime_cost=_number_text(report.downtime_cost),
     )
+    for contributor in report.contributor_list:
+        form.contributors.append_entry(contributor)
     for action in report.actions:
         form.actions.append_entry(
             {
@@ -48,6 +61,8 @@ def _form_for(report: PostIncidentReport) -> ReviewForm:
 def _with_blank_rows(form: ReviewForm) -> ReviewForm:
     for _ in range(BLANK_ACTION_ROWS):
         form.actions.append_entry()
+    for _ in range(BLANK_CONTRIBUTOR_ROWS):
+        form.contributors.append_entry()
     return form
 
 
@@ -117,11 +132,24 @@ def _action_drafts(form: ReviewForm) -> list[ActionDraft]:
     return drafts
 
 
+def _contributors(form: ReviewForm) -> list[Contributor]:
+    """Every row as typed (blank ones are left out when saved), so a message names its row."""
+    return [
+        Contributor((entry.form.name.data or "").strip(), (entry.form.role.data or "").strip())
+        for entry in form.contributors
+    ]
+
+
+def _number(field) -> int | None:
+    """A number field's value, already checked by the form."""
+    return reviews.whole_number(field.data or "", reviews.NUMBERS[field.name])
+
+
 def _add_error(form: ReviewForm, error: ReviewError) -> None:
-    """A rule's message on its field; a preventive action's field lives in its row."""
-    if error.field and error.field.startswith("actions-"):
-        _, index, name = error.field.split("-", 2)
-        row = form.actions[int(index)].form
+    """A rule's message on its field; an action's or a contributor's field lives in its row."""
+    if error.field and error.field.startswith(("actions-", "contributors-")):
+        rows, index, name = error.field.split("-", 2)
+        row = form[rows][int(index)].form
         row[name].errors = [*row[name].errors, error.message]
     else:
         form.add_error(error.field, error.message)
@@ -135,7 +163,7 @@ def save_review(ref: str):
     form = ReviewForm()
     if not form.validate_on_submit():
         return _render(incident, report, form, status=400)
-    # Every problem at once: the timeline and the actions are read apart.
+    # Every problem at once: the timeline, the actions and the contributors are read apart.
     timeline = actions = None
     try:
         timeline = parse_lines(form.timeline.data or "", site_zone())
@@ -146,13 +174,23 @@ def save_review(ref: str):
         reviews.check_actions(actions)
     except ReviewError as error:
         _add_error(form, error)
-    if timeline is None or form.errors_in_actions():
+    contributors = _contributors(form)
+    try:
+        reviews.check_contributors(contributors)
+    except ReviewError as error:
+        _add_error(form, error)
+    if timeline is None or form.errors_in_actions() or form.errors_in_contributors():
         return _render(incident, report, form, status=400)
     try:
         content = ReviewContent(
             **{name: form[name].data or "" for name in TEXT_FIELDS},
             timeline=timeline,
             actions=actions,
+            five_whys=[field.data or "" for field in form.whys],
+            fishbone={key: field.data or "" for key, field in form.bones.items()},
+            contributors=contributors,
+            people_affected_count=_number(form.people_affected_count),
+            downtime_cost=_number(form.downtime_cost),
         )
         reviews.save_draft(report, content, by=current_user)
     except ReviewError as error:

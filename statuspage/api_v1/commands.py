@@ -449,6 +449,11 @@ def save_postmortem(incident: Incident, body_draft: str, *, by: User):
         correction_note=report.correction_note,
         actions=[reviews.ActionDraft(a.description, a.owner, a.due_on, a.status)
                  for a in report.actions],
+        # The analysis has no place in a postmortem body: kept as the review page left it.
+        five_whys=current["five_whys"], fishbone=current["fishbone"],
+        contributors=[reviews.Contributor(**c) for c in current["contributors"]],
+        people_affected_count=current["people_affected_count"],
+        downtime_cost=current["downtime_cost"],
     )  # fmt: skip
     try:
         reviews.save_draft(report, content, by=by)

@@ -15,7 +15,7 @@ from ..extensions import db
 from ..incidents.models import Incident
 from ..types import UTCDateTime
 from ..users.models import User
-from .timeline import Entry
+from .timeline import Entry, public_entries
 
 
 class RootCause(enum.StrEnum):
@@ -50,6 +50,15 @@ _ROOT_CAUSE_LABELS = {
     RootCause.SECURITY: "Security or malicious",
     RootCause.HUMAN_PROCESS: "Human or process",
     RootCause.UNKNOWN: "Unknown",
+}
+
+
+# The fishbone's four bones (families of causes), in the order they are shown.
+FISHBONE_BONES = {
+    "people": "People",
+    "process": "Process",
+    "technology": "Technology",
+    "external": "External",
 }
 
 
@@ -152,6 +161,20 @@ class PostIncidentReport(db.Model):
         return json.loads(self.timeline)
 
     @property
+    def whys(self) -> list[str]:
+        return json.loads(self.five_whys or "[]")
+
+    @property
+    def bones(self) -> dict[str, str]:
+        """Every bone of the fishbone, empty when not written."""
+        written = json.loads(self.fishbone or "{}")
+        return {key: written.get(key, "") for key in FISHBONE_BONES}
+
+    @property
+    def contributor_list(self) -> list[dict]:
+        return json.loads(self.contributors or "[]")
+
+    @property
     def latest_revision(self) -> ReportRevision | None:
         return self.revisions[-1] if self.revisions else None
 
@@ -223,7 +246,18 @@ class ReportRevision(db.Model):
 
     @property
     def timeline(self) -> list[Entry]:
+        """Every moment, internal ones and who did them included: for the review, not citizens."""
         return [Entry.from_dict(data) for data in self.sections["timeline"]]
+
+    @property
+    def public_timeline(self) -> list[Entry]:
+        return public_entries(self.timeline)
+
+    @property
+    def fishbone(self) -> list[tuple[str, str]]:
+        """The written bones as (label, text); revisions published before issue 17 have none."""
+        bones = self.sections.get("fishbone") or {}
+        return [(label, bones[key]) for key, label in FISHBONE_BONES.items() if bones.get(key)]
 
 
 class MonthlyReportStatus(enum.StrEnum):

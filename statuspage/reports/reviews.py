@@ -27,6 +27,7 @@ from ..subscriptions.operations import enqueue_report
 from ..timefmt import site_zone
 from ..users.models import Role, User
 from .models import (
+    FISHBONE_BONES,
     ActionStatus,
     PostIncidentReport,
     PreventiveAction,
@@ -34,7 +35,7 @@ from .models import (
     ReviewStatus,
     RootCause,
 )
-from .timeline import Entry, format_lines
+from .timeline import Entry, format_lines, who_of
 
 WRITER = Role.COMMUNICATIONS_LEAD
 APPROVER = Role.SERVICE_OWNER
@@ -46,14 +47,23 @@ REQUIRED_SECTIONS = {
     "duration": "Duration",
     "root_cause": "Root cause",
     "root_cause_category": "Root cause category",
+    "contributing_factors": "Contributing factors",
+    "five_whys": "The 5 Whys (at least one answer)",
     "resolution": "Resolution",
+    "went_well": "What went well",
+    "went_wrong": "What went wrong",
     "lessons": "Lessons learned",
     "apology": "Apology",
 }
 TEXT_SECTIONS = (
     "summary", "people_affected", "duration", "transactions_lost", "root_cause", "resolution",
-    "lessons", "apology",
+    "lessons", "apology", "contributing_factors", "went_well", "went_wrong",
 )  # fmt: skip
+WHYS = 5
+# The numbers' columns are 32-bit integers on PostgreSQL; nothing real comes near.
+LARGEST_NUMBER = 2_147_483_647
+NUMBERS = {"people_affected_count": "The number of people affected",
+           "downtime_cost": "The cost of downtime"}  # fmt: skip
 # How far back the dashboard looks for reviews still owed.
 OUTSTANDING_WINDOW = timedelta(days=180)
 
@@ -75,6 +85,14 @@ class ActionDraft:
     status: str = ActionStatus.OPEN.value
 
 
+@dataclass(frozen=True)
+class Contributor:
+    """Someone who took part in the review, and their part in it (internal, never published)."""
+
+    name: str
+    role: str = ""
+
+
 @dataclass
 class ReviewContent:
     summary: str = ""
@@ -89,6 +107,14 @@ class ReviewContent:
     apology: str = ""
     correction_note: str = ""
     actions: list[ActionDraft] = field(default_factory=list)
+    contributing_factors: str = ""
+    went_well: str = ""
+    went_wrong: str = ""
+    five_whys: list[str] = field(default_factory=list)  # the first why first
+    fishbone: dict[str, str] = field(default_factory=dict)  # FISHBONE_BONES' keys -> text
+    contributors: list[Contributor] = field(default_factory=list)
+    people_affected_count: int | None = None
+    downtime_cost: int | None = None  # whole units of the agency's currency
 
 
 # --- which incidents need a review ------------------------------------------------------------
@@ -188,29 +214,35 @@ def _plain(markdown_text: str, limit: int = 300) -> str:
 
 
 def prefilled_timeline(incident: Incident) -> list[Entry]:
-    """What the record already says happened, for the writer to edit: start, detection,
-    acknowledgement, priority changes, every update and every deadline that was missed."""
+    """What the record already says happened and who did it, for the writer to edit: start,
+    detection, acknowledgement, priority changes, every update and every deadline that was missed.
+    Only what citizens could already read is public: priority changes (with their reasons),
+    missed deadlines and updates written while the incident was private stay internal."""
     entries = []
     if incident.started_at is not None:
         entries.append(Entry(incident.started_at, "The problem began."))
     entries.append(Entry(incident.detected_at, f"Detected (reported by: {incident.source_label})."))
     if incident.acknowledged_at is not None:
-        entries.append(Entry(incident.acknowledged_at, "The team acknowledged the incident."))
+        who = who_of(incident.acknowledged_by.name if incident.acknowledged_by else "")
+        entries.append(Entry(incident.acknowledged_at, "The team acknowledged the incident.", who))
     for change in incident.priority_changes:
         if change.from_priority is None:
             continue
         verb = "raised" if change.to_priority < change.from_priority else "lowered"
         reason = f": {change.reason}" if change.reason else ""
-        entries.append(
-            Entry(change.changed_at, f"Priority {verb} to P{change.to_priority}{reason}.")
-        )
+        who = who_of(change.changed_by.name if change.changed_by else "")
+        entries.append(Entry(change.changed_at, f"Priority {verb} to P{change.to_priority}"
+                                                f"{reason}.", who, public=False))  # fmt: skip
     for update in reversed(incident.updates):
-        entries.append(Entry(update.published_at, f"{update.status_label}: {_plain(update.body)}"))
+        who = who_of(update.author.name if update.author else "")
+        entries.append(Entry(update.published_at, f"{update.status_label}: {_plain(update.body)}",
+                             who, public=update.is_public))  # fmt: skip
     missed = db.session.scalars(
         select(MissedDeadline).where(MissedDeadline.incident_id == incident.id)
     )
     for deadline in missed:
-        entries.append(Entry(deadline.due_at, f"Missed deadline: {Kind(deadline.kind).label}."))
+        entries.append(Entry(deadline.due_at, f"Missed deadline: {Kind(deadline.kind).label}.",
+                             public=False))  # fmt: skip
     return sorted(entries, key=lambda entry: entry.at)
 
 
@@ -266,10 +298,50 @@ def check_actions(actions: list[ActionDraft]) -> None:
                               f"actions-{number - 1}-status")  # fmt: skip
 
 
+def whole_number(text: str, label: str) -> int | None:
+    """A number typed in a form (“3,000” and “3 000” are read as 3000), None when left empty;
+    anything else is refused in words that say what to type."""
+    digits = text.replace(",", "").replace(" ", "").replace("_", "")
+    if not digits:
+        return None
+    if digits.startswith("-") and digits[1:].isascii() and digits[1:].isdigit():
+        raise ReviewError(f"{label} cannot be below 0.")
+    if not digits.isascii() or not digits.isdigit():
+        raise ReviewError(f"{label} must be a whole number, like 3000, or left empty.")
+    number = int(digits) if len(digits) <= 20 else LARGEST_NUMBER + 1
+    if number > LARGEST_NUMBER:
+        raise ReviewError(f"{label} must be at most {LARGEST_NUMBER:,}.")
+    return number
+
+
+def check_contributors(contributors: list[Contributor]) -> None:
+    """A role needs the name of who held it; a row with neither is blank and left out."""
+    for number, contributor in enumerate(contributors, start=1):
+        if contributor.role and not contributor.name:
+            raise ReviewError(f"Contributor {number}: give the name of who was {contributor.role}.",
+                              f"contributors-{number - 1}-name")  # fmt: skip
+
+
+def check_analysis(content: ReviewContent) -> None:
+    """The parts of the analysis a form or the API could get wrong: at most five whys, the four
+    bones, every role given a name, numbers that are whole, not negative and not absurd."""
+    if len(content.five_whys) > WHYS:
+        raise ReviewError(f"The 5 Whys hold at most {WHYS} answers.", "why_1")
+    if unknown := set(content.fishbone) - set(FISHBONE_BONES):
+        raise ReviewError(f"The fishbone has no bone called {', '.join(sorted(unknown))}.")
+    check_contributors(content.contributors)
+    for name, label in NUMBERS.items():
+        value = getattr(content, name)
+        if value is not None and not 0 <= value <= LARGEST_NUMBER:
+            raise ReviewError(f"{label} must be a whole number from 0 to {LARGEST_NUMBER:,}.",
+                              name)  # fmt: skip
+
+
 def save_draft(report: PostIncidentReport, content: ReviewContent, *, by: User) -> None:
     """Save the text; saving an approved report sends it back for approval, and saving a
     published one starts a correction (the published revision stays as it was)."""
     check_actions(content.actions)
+    check_analysis(content)
     if content.root_cause_category and content.root_cause_category not in set(RootCause):
         raise ReviewError("Choose a root cause category from the list.", "root_cause_category")
     for name in TEXT_SECTIONS:
@@ -277,6 +349,13 @@ def save_draft(report: PostIncidentReport, content: ReviewContent, *, by: User) 
     report.root_cause_category = content.root_cause_category
     report.correction_note = content.correction_note
     report.timeline = json.dumps([entry.as_dict() for entry in content.timeline])
+    report.five_whys = json.dumps(_without_trailing_blanks(content.five_whys))
+    report.fishbone = json.dumps({key: content.fishbone.get(key, "") for key in FISHBONE_BONES})
+    report.contributors = json.dumps(
+        [{"name": c.name, "role": c.role} for c in content.contributors if c.name]
+    )
+    report.people_affected_count = content.people_affected_count
+    report.downtime_cost = content.downtime_cost
     report.actions = [
         PreventiveAction(description=a.description, owner=a.owner, due_on=a.due_on, status=a.status)
         for a in content.actions
@@ -298,15 +377,26 @@ def save_draft(report: PostIncidentReport, content: ReviewContent, *, by: User) 
     db.session.commit()
 
 
+def _without_trailing_blanks(whys: list[str]) -> list[str]:
+    """The whys in order; a blank one before an answer keeps its place (“why 3” stays third)."""
+    kept = list(whys)
+    while kept and not kept[-1].strip():
+        kept.pop()
+    return kept
+
+
 def missing_sections(report: PostIncidentReport) -> list[str]:
-    missing = [
-        label
-        for name, label in REQUIRED_SECTIONS.items()
-        if name != "timeline" and not getattr(report, name).strip()
-    ]
-    if not report.timeline_entries:
-        missing.insert(1, REQUIRED_SECTIONS["timeline"])
-    return missing
+    """The required sections not written yet, in the order of the page; the numbers (people
+    affected, cost of downtime) are optional."""
+    return [label for name, label in REQUIRED_SECTIONS.items() if not _written(report, name)]
+
+
+def _written(report: PostIncidentReport, name: str) -> bool:
+    if name == "timeline":
+        return bool(report.timeline_entries)
+    if name == "five_whys":
+        return any(why.strip() for why in report.whys)
+    return bool(getattr(report, name).strip())
 
 
 def _check_complete(report: PostIncidentReport, verb: str) -> None:
@@ -385,10 +475,18 @@ def update_action_statuses(
 
 
 def content_of(report: PostIncidentReport) -> dict:
+    """The report as a revision keeps it: the whole review, internal parts included (timeline
+    entries marked internal, who did what, the contributors). The public pages choose what they
+    show from it; what they leave out stays on record for the agency."""
     return {
         **{name: getattr(report, name) for name in TEXT_SECTIONS},
         "root_cause_category": report.root_cause_category,
         "timeline": report.timeline_entries,
+        "five_whys": report.whys,
+        "fishbone": report.bones,
+        "contributors": report.contributor_list,
+        "people_affected_count": report.people_affected_count,
+        "downtime_cost": report.downtime_cost,
         "actions": [
             {
                 "description": a.description,
@@ -415,6 +513,8 @@ def publish(report: PostIncidentReport, *, by: User) -> ReportRevision:
         number=len(report.revisions) + 1,
         incident_id=incident.id,
         root_cause_category=report.root_cause_category,
+        people_affected_count=report.people_affected_count,
+        downtime_cost=report.downtime_cost,
         content=json.dumps(content_of(report), sort_keys=True),
         correction_note=report.correction_note if report.revisions else "",
         published_at=clock.now(),

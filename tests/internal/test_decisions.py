@@ -196,6 +196,10 @@ COMPLETE_REVIEW = {
     "resolution": "We renewed the certificate.",
     "lessons": "Certificate expiry was not monitored.",
     "apology": "We are sorry for the trouble this caused.",
+    "contributing_factors": "Nobody watched the certificate's expiry date.",
+    "why_1": "The certificate expired.",
+    "went_well": "The team found the cause within minutes.",
+    "went_wrong": "The first alert went to an inbox nobody watched.",
 }
 
 

@@ -29,6 +29,10 @@ COMPLETE = {
     "lessons": "Certificate expiry was not monitored.",
     "apology": "We are sorry for the trouble this caused.",
     "correction_note": "",
+    "contributing_factors": "Nobody watched the certificate's expiry date.",
+    "why_1": "The certificate expired.",
+    "went_well": "The team found the cause within minutes.",
+    "went_wrong": "The first alert went to an inbox nobody watched.",
 }
 
 
