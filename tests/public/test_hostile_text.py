@@ -27,18 +27,23 @@ def _spoil(value: str) -> str:
 
 # The report's free text (not its times, dates and codes).
 REPORT_TEXT = {"summary", "people_affected", "duration", "transactions_lost", "root_cause",
-               "resolution", "lessons", "apology", "text", "description", "owner"}  # fmt: skip
+               "resolution", "lessons", "apology", "text", "description", "owner",
+               "contributing_factors", "went_well", "went_wrong", "who", "name", "role",
+               "people", "process", "technology", "external"}  # fmt: skip
 
 
 def _spoil_json(data):
     if isinstance(data, list):
         return [_spoil_json(item) for item in data]
     if isinstance(data, dict):
-        return {
-            key: _spoil(value) if key in REPORT_TEXT else _spoil_json(value)
-            for key, value in data.items()
-        }
+        return {key: _spoil_value(key, value) for key, value in data.items()}
     return data
+
+
+def _spoil_value(key: str, value):
+    if key == "five_whys":  # a list of answers
+        return [_spoil(why) for why in value]
+    return _spoil(value) if key in REPORT_TEXT else _spoil_json(value)
 
 
 def _store_hostile_text() -> None:
