@@ -188,7 +188,7 @@ def postmortem_facts(incident: Incident) -> PostmortemFacts:
     latest = report.latest_revision
     published = None
     if latest is not None:
-        published = _markdown(json.loads(latest.content))
+        published = _markdown(json.loads(latest.content), public=True)
     return PostmortemFacts(
         body=published,
         body_updated_at=latest.published_at if latest else None,
@@ -201,9 +201,11 @@ def postmortem_facts(incident: Incident) -> PostmortemFacts:
     )
 
 
-def _markdown(content: dict) -> str:
+def _markdown(content: dict, *, public: bool = False) -> str:
+    """The report as a postmortem body; the published body, like the public report, leaves out
+    the internal moments and who did what (the draft keeps them, so it reads back as written)."""
     from ..reports.models import RootCause
-    from ..reports.timeline import Entry, format_lines
+    from ..reports.timeline import Entry, format_lines, public_entries
     from ..timefmt import site_zone
 
     sections = {key: content.get(key, "") for key in reviews.TEXT_SECTIONS}
@@ -213,9 +215,8 @@ def _markdown(content: dict) -> str:
             sections["root_cause_category"] = RootCause(category).label
         except ValueError:
             sections["root_cause_category"] = category
-    sections["timeline"] = format_lines(
-        [Entry.from_dict(entry) for entry in content.get("timeline", [])], site_zone()
-    )
+    entries = [Entry.from_dict(entry) for entry in content.get("timeline", [])]
+    sections["timeline"] = format_lines(public_entries(entries) if public else entries, site_zone())
     return markdown_from_sections(sections)
 
 

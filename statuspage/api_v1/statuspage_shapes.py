@@ -493,7 +493,10 @@ SECTION_HEADINGS = {
     "transactions_lost": "Transactions lost",
     "root_cause": "Root cause",
     "root_cause_category": "Root cause category",
+    "contributing_factors": "Contributing factors",
     "resolution": "Resolution",
+    "went_well": "What went well",
+    "went_wrong": "What went wrong",
     "lessons": "Lessons learned",
     "apology": "Apology",
 }

@@ -10,10 +10,12 @@ from sqlalchemy import select
 
 from statuspage import clock
 from statuspage.api_keys.operations import create_key
+from statuspage.api_v1.queries import _markdown
 from statuspage.audit import AuditEntry
 from statuspage.extensions import db
 from statuspage.incidents.models import Approval, Incident, State
 from statuspage.maintenance.models import MaintenanceWindow
+from statuspage.reports import reviews
 from statuspage.subscriptions.models import Notification
 from statuspage.users.models import Role
 from tests.api_v1.conftest import table_contents
@@ -449,3 +451,24 @@ def test_a_postmortem_is_drafted_but_published_only_after_the_service_owners_app
     assert published.status_code == 409
     assert "service owner must approve" in published.get_json()["error"]
     assert client.get(path, headers=page.headers()).get_json()["published_at"] is None
+
+
+def test_a_postmortem_body_writes_the_analysis_text_and_publishes_no_internal_moment(client, page):
+    lead = make_user(page.agency, Role.COMMUNICATIONS_LEAD)
+    incident = make_incident([page.filing], priority=2, by=lead,
+                             updates=(State.INVESTIGATING, State.RESOLVED))  # fmt: skip
+    path = incidents_path(page, incident.ref, "postmortem")
+    saved = client.put(path, json={"postmortem": {"body_draft": (
+        "Filing was down.\n\n## Contributing factors\nA busy day.\n\n"
+        "## What went well\nQuick fix.\n\n## What went wrong\nLate alert.\n\n## Timeline\n"
+        "2026-11-23 09:00 EST  Alerted.\n"
+        "2026-11-23 09:05 EST  [internal] [by Lee Park] Priority raised: a secret reason.")}},
+        headers=page.headers())  # fmt: skip
+    assert saved.status_code == 200
+    draft = saved.get_json()["body_draft"]
+    assert "## Contributing factors\n\nA busy day." in draft
+    assert "## What went wrong\n\nLate alert." in draft
+    assert "[internal] [by Lee Park] Priority raised: a secret reason." in draft  # reads back
+    # The published body is what the public report shows of the same content.
+    body = _markdown(reviews.content_of(reviews.report_for(incident)), public=True)
+    assert "Alerted." in body and "secret reason" not in body and "Lee Park" not in body
