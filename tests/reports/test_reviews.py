@@ -158,7 +158,9 @@ def publish_review(client, team, incident):
         client,
         incident,
         **{"actions-0-description": "Monitor certificate expiry", "actions-0-owner": "Platform team",
-           "actions-0-due_on": "2026-12-15", "actions-0-status": "open"},
+           "actions-0-due_on": "2026-12-15", "actions-0-status": "open",
+           "actions-0-category": "monitoring", "actions-0-impact": "high",
+           "actions-0-effort": "low"},
     )  # fmt: skip
     switch(client, team["owner"])
     assert client.post(review_path(incident, "approve")).status_code == 302
