@@ -13,6 +13,7 @@ from __future__ import annotations
 import enum
 from dataclasses import dataclass
 from datetime import date, datetime
+from typing import TYPE_CHECKING
 
 from sqlalchemy import select
 from sqlalchemy.orm import selectinload
@@ -25,6 +26,9 @@ from ..policy import current_calendar, current_policy
 from ..timefmt import site_zone
 from ..users.models import User
 from .models import ActionStatus, PostIncidentReport, PreventiveAction
+
+if TYPE_CHECKING:
+    from .reviews import ActionDraft
 
 
 class Category(enum.StrEnum):
@@ -171,10 +175,10 @@ def set_status(action: PreventiveAction, status: str, today: date) -> bool:
     return True
 
 
-def apply_rows(report: PostIncidentReport, drafts, today: date) -> None:
+def apply_rows(report: PostIncidentReport, drafts: list[ActionDraft], today: date) -> None:
     """The draft's rows onto the review's actions: a row with an id updates that action (its
     completion and effectiveness stay), a row without one is a new action, and an action no row
-    names any more is deleted. ``drafts`` are reviews.ActionDraft, already checked."""
+    names any more is deleted. The drafts are already checked (reviews.check_actions)."""
     existing = {action.id: action for action in report.actions}
     kept = []
     for draft in drafts:
