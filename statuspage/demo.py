@@ -633,12 +633,14 @@ def load_demo_data(*, seed: int = 2026) -> list[DemoLogin]:
 
 
 # Reviews written for these past P1 incidents; the other P1s and P2s are left owed, so the
-# dashboard shows reviews due and overdue.
+# dashboard shows reviews due and overdue. Each action with its category, impact and effort.
 REVIEWED = {
     "Online tax filing unavailable": (RootCause.CHANGE, "Stage database updates on the standby "
-                                      "server first, and switch over before updating the main one."),
+                                      "server first, and switch over before updating the main one.",
+                                      ("process", "high", "medium")),
     "Payment card processing failing": (RootCause.THIRD_PARTY, "Add a second card payment "
-                                        "provider, so one provider's outage does not stop payments."),
+                                        "provider, so one provider's outage does not stop "
+                                        "payments.", ("architecture", "high", "high")),
 }  # fmt: skip
 
 
@@ -653,7 +655,7 @@ def _publish_reviews(now: datetime, leads: dict[str, User]) -> None:
         incident = db.session.scalars(
             select(Incident).where(Incident.title == scenario.title)
         ).one()
-        category, action = REVIEWED[scenario.title]
+        category, action, (kind, impact, effort) = REVIEWED[scenario.title]
         written_at = incident.resolved_at + timedelta(days=1)
         if written_at + timedelta(hours=2) > now:
             continue
@@ -675,7 +677,16 @@ def _publish_reviews(now: datetime, leads: dict[str, User]) -> None:
                     "for this one. The plan below closes that gap.",
                     apology="We are sorry. People rely on this service, often close to a "
                     "deadline, and we let them down.",
-                    actions=[ActionDraft(action, "Platform team", due)],
+                    actions=[
+                        ActionDraft(
+                            action,
+                            "Platform team",
+                            due,
+                            category=kind,
+                            impact=impact,
+                            effort=effort,
+                        )
+                    ],
                     contributing_factors="It happened at a busy time, and the first alert went "
                     "to a shared inbox that nobody was watching.",
                     went_well="Once the team was together, the cause was found quickly and the "

@@ -94,6 +94,14 @@ def run_monthly_drafts(now: datetime | None = None) -> int:
     return len(draft_last_month(now or clock.now()))
 
 
+def run_effectiveness_checks(now: datetime | None = None) -> int:
+    """Remind the review's writers and the agency's leads when a completed preventive action's
+    effectiveness check falls due (once per completion; the outbox key settles repeats)."""
+    from .reports.actions import remind_checks_due
+
+    return remind_checks_due(now or clock.now())
+
+
 def run_dispatcher() -> outbox.DispatchRun:
     """Send what the outbox holds, batch after batch, until nothing is due (each batch reads
     the clock itself)."""
@@ -109,6 +117,7 @@ def run_all(now: datetime | None = None) -> dict:
         "daily_summary": run_daily_summary(now),
         "auto_close": run_auto_close(now),
         "maintenance": run_maintenance(now),
+        "effectiveness_checks": run_effectiveness_checks(now),
         "dispatch": run_dispatcher(),
         "monthly_drafts": run_monthly_drafts(now),
         "static_export": run_static_export(),

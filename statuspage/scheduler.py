@@ -58,6 +58,7 @@ def add_jobs(app: Flask, scheduler) -> Leadership:
         (jobs.run_monthly_drafts, MONTHLY_DRAFT_SECONDS),
         (jobs.run_daily_summary, DAILY_SUMMARY_SECONDS),
         (jobs.run_static_export, every),
+        (jobs.run_effectiveness_checks, every),
     )
     for job, seconds in schedule:
         scheduler.add_job(

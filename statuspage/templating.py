@@ -13,6 +13,7 @@ from .characters import is_xml_safe, xml_safe
 from .incidents.models import PRIORITY_LABELS
 from .incidents.visibility import is_public
 from .markdown import render_markdown, render_plain_text, wrap_plain_text
+from .reports import actions
 from .timefmt import format_absolute, format_relative, iso_utc, time_element, zone_abbreviation
 
 
@@ -54,6 +55,9 @@ def register_templating(app: Flask) -> None:
     app.jinja_env.globals.update(
         ServiceStatus=ServiceStatus,
         PRIORITY_LABELS=PRIORITY_LABELS,
+        ACTION_CATEGORY_LABELS=actions.CATEGORY_LABELS,
+        ACTION_PRIORITY_LABELS=actions.PRIORITY_LABELS,
+        action_priority=actions.priority_words,
         is_public=is_public,
         zone_abbreviation=zone_abbreviation,
         now=clock.now,

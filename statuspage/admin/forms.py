@@ -8,6 +8,7 @@ from wtforms import (
     FieldList,
     Form,
     FormField,
+    HiddenField,
     PasswordField,
     SelectField,
     StringField,
@@ -33,6 +34,7 @@ from ..forms import (
 )
 from ..incidents.models import PRIORITY_LABELS, UPDATE_STATUSES, Impact, Source
 from ..internal.models import Triage
+from ..reports.actions import CATEGORY_LABELS, EFFECTIVENESS_LABELS, LEVEL_LABELS
 from ..reports.models import FISHBONE_BONES, ActionStatus, RootCause
 from ..reports.reviews import NUMBERS, ReviewError, whole_number
 from ..reports.timeline import MAX_ENTRIES
@@ -305,6 +307,22 @@ class ActionRowForm(Form):
     status = SelectField(
         "Status", choices=ACTION_STATUS_CHOICES, default="open", validate_choice=False
     )
+    category = SelectField("Category", choices={"": "Choose a category", **CATEGORY_LABELS},
+                           validate_choice=False)  # fmt: skip
+    impact = SelectField(
+        "Impact",
+        description="How much it lowers the chance or the harm of a repeat.",
+        choices={"": "Choose the impact", **LEVEL_LABELS},
+        validate_choice=False,
+    )
+    effort = SelectField(
+        "Effort",
+        description="How much work it takes. Impact and effort give the action's priority.",
+        choices={"": "Choose the effort", **LEVEL_LABELS},
+        validate_choice=False,
+    )
+    # The action this row updates (empty for a new one): its completion and check are kept.
+    id = HiddenField()
 
 
 class ContributorRowForm(Form):
@@ -428,6 +446,21 @@ class ReviewForm(BaseForm):
     @property
     def bones(self) -> dict:
         return {key: self[f"fishbone_{key}"] for key in FISHBONE_BONES}
+
+
+class EffectivenessForm(BaseForm):
+    """The check of a completed preventive action: did it work?"""
+
+    result = ChoiceField(
+        "Was the action effective?",
+        choices=EFFECTIVENESS_LABELS,
+        invalid_message="Choose whether the action was effective.",
+    )
+    note = TextAreaField(
+        "What did not work",
+        description="Needed when the action was partly effective or not effective.",
+        validators=[Length(max=2000)],
+    )
 
 
 class MonthlyDraftForm(BaseForm):

@@ -52,7 +52,7 @@ from ..incidents.operations import (
 from ..incidents.visibility import is_public
 from ..policy import IMPACT_CRITERIA, URGENCY_CRITERIA, current_policy, suggest_priority
 from ..press import queries as press_queries
-from ..reports import reviews
+from ..reports import actions, reviews
 from ..timefmt import format_absolute, site_zone
 from ..users.models import Role, User
 from . import admin
@@ -136,6 +136,7 @@ def dashboard():
         recent=recent,
         reviews_owed=reviews.outstanding_reviews(agency_ids, now),
         actions_overdue=reviews.overdue_actions(agency_ids, now.astimezone(site_zone()).date()),
+        checks_due=actions.checks_due(agency_ids, now.astimezone(site_zone()).date()),
         can_create=bool(agency_ids_for(current_user, Role.COMMUNICATIONS_LEAD)),
         now=now,
     )

@@ -10,6 +10,8 @@ from flask_login import current_user
 from ..date_range import YEARS, within
 from ..extensions import db
 from ..incidents.models import Incident
+from ..policy import current_policy
+from ..reports import actions as preventive
 from ..reports import reviews
 from ..reports.models import ActionStatus, PostIncidentReport
 from ..reports.reviews import ActionDraft, Contributor, ReviewContent, ReviewError
@@ -17,7 +19,7 @@ from ..reports.timeline import TimelineError, parse_lines
 from ..timefmt import site_zone
 from ..users.models import Role
 from . import admin
-from .forms import ActionForm, ReviewForm
+from .forms import ActionForm, EffectivenessForm, ReviewForm
 from .permissions import allow
 
 BLANK_ACTION_ROWS = 2
@@ -53,9 +55,18 @@ def _form_for(report: PostIncidentReport) -> ReviewForm:
                 "owner": action.owner,
                 "due_on": action.due_on.isoformat(),
                 "status": action.status,
+                "category": action.category,
+                "impact": action.impact,
+                "effort": action.effort,
+                "id": str(action.id),
             }
         )
     return form
+
+
+def _check_form(action_id: int, formdata=None) -> EffectivenessForm:
+    """One completed action's check; the prefix keeps each action's fields apart on the page."""
+    return EffectivenessForm(formdata=formdata, prefix=f"check-{action_id}")
 
 
 def _with_blank_rows(form: ReviewForm) -> ReviewForm:
@@ -66,10 +77,17 @@ def _with_blank_rows(form: ReviewForm) -> ReviewForm:
     return form
 
 
-def _render(incident: Incident, report: PostIncidentReport | None, form=None, status=200):
+def _render(
+    incident: Incident, report: PostIncidentReport | None, form=None, status=200, checks=None
+):
     owed = reviews.owed_by(incident)
     if report is not None and form is None:
         form = _with_blank_rows(_form_for(report))
+    checks = checks or {}
+    completed = [a for a in report.actions if a.completed_on is not None] if report else []
+    for action in completed:
+        if action.id not in checks and not action.effectiveness:
+            checks[action.id] = _check_form(action.id)
     return (
         render_template(
             "admin/review.html",
@@ -83,6 +101,11 @@ def _render(incident: Incident, report: PostIncidentReport | None, form=None, st
             can_approve=current_user.can(reviews.APPROVER, incident.agency_id),
             action_form=ActionForm(formdata=None),
             action_statuses={status.value: status.label for status in ActionStatus},
+            checks=checks,
+            check_after=current_policy().rules.effectiveness_check_after,
+            effectiveness_labels=preventive.EFFECTIVENESS_LABELS,
+            check_due={action.id: preventive.check_due(action) for action in completed},
+            today=preventive.site_today(),
         ),
         status,
     )
@@ -128,7 +151,10 @@ def _action_drafts(form: ReviewForm) -> list[ActionDraft]:
                 f"Preventive action {number}: the due date “{raw_due}” is not {YEARS}.",
                 f"actions-{number - 1}-due_on",
             )
-        drafts.append(ActionDraft(description, owner, due_on, row.status.data))
+        drafts.append(
+            ActionDraft(description, owner, due_on, row.status.data, row.category.data or "",
+                        row.impact.data or "", row.effort.data or "", _row_id(row.id.data))
+        )  # fmt: skip
     return drafts
 
 
@@ -143,6 +169,16 @@ def _contributors(form: ReviewForm) -> list[Contributor]:
 def _number(field) -> int | None:
     """A number field's value, already checked by the form."""
     return reviews.whole_number(field.data or "", reviews.NUMBERS[field.name])
+
+
+def _row_id(value: str | None) -> int | None:
+    """The hidden id of a row; one that is not a number names no action of this review."""
+    value = (value or "").strip()
+    if not value:
+        return None
+    if not value.isdecimal() or len(value) > 18:
+        abort(404)
+    return int(value)
 
 
 def _add_error(form: ReviewForm, error: ReviewError) -> None:
@@ -193,6 +229,9 @@ def save_review(ref: str):
             downtime_cost=_number(form.downtime_cost),
         )
         reviews.save_draft(report, content, by=current_user)
+    except preventive.UnknownAction:
+        db.session.rollback()
+        abort(404)
     except ReviewError as error:
         db.session.rollback()
         _add_error(form, error)
@@ -251,3 +290,29 @@ def track_actions(ref: str):
     else:
         flash(f"{changed} action{'' if changed == 1 else 's'} updated.", "success")
     return redirect(url_for("admin.review", ref=ref))
+
+
+@admin.post("/incidents/<ref>/review/effectiveness")
+@allow.role(reviews.WRITER, incident="ref")
+def record_effectiveness(ref: str):
+    incident = g.incident
+    report = reviews.report_for(incident) or abort(404)
+    action_id = _row_id(request.form.get("action")) or abort(404)
+    form = _check_form(action_id, request.form)
+    if form.validate_on_submit():
+        try:
+            preventive.record_effectiveness(
+                report, action_id, form.result.data, form.note.data or "", by=current_user
+            )
+        except preventive.UnknownAction:
+            db.session.rollback()
+            abort(404)
+        except preventive.ActionError as error:
+            db.session.rollback()
+            form.add_error(error.field, error.message)
+        else:
+            flash("Effectiveness check recorded.", "success")
+            return redirect(url_for("admin.review", ref=ref, _anchor="tracking-heading"))
+    if action_id not in {action.id for action in report.actions}:
+        abort(404)
+    return _render(incident, report, status=400, checks={action_id: form})

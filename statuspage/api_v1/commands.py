@@ -447,8 +447,7 @@ def save_postmortem(incident: Incident, body_draft: str, *, by: User):
         timeline=timeline if timeline is not None else [Entry.from_dict(e)
                                                         for e in current["timeline"]],
         correction_note=report.correction_note,
-        actions=[reviews.ActionDraft(a.description, a.owner, a.due_on, a.status)
-                 for a in report.actions],
+        actions=[reviews.ActionDraft.of(action) for action in report.actions],
         # The analysis has no place in a postmortem body: kept as the review page left it.
         five_whys=current["five_whys"], fishbone=current["fishbone"],
         contributors=[reviews.Contributor(**c) for c in current["contributors"]],

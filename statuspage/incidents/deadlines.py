@@ -10,7 +10,7 @@ from __future__ import annotations
 import enum
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import date, datetime, time
 
 from ..policy import BusinessCalendar, Duration, Policy, Review
 from ..timefmt import format_absolute
@@ -250,6 +250,17 @@ def check_security_priority(priority: int, is_security: bool, policy: Policy) ->
     if is_security and priority > floor:
         return f"A security incident is never below P{floor}: choose P1 to P{floor}."
     return None
+
+
+def effectiveness_check_due(
+    completed_on: date, policy: Policy, calendar: BusinessCalendar
+) -> date:
+    """The day a completed preventive action's effectiveness is checked: the policy's
+    ``effectiveness_check_after`` counted from the start of the (site-local) day it was done. A
+    check is a matter of days, so the time of day is dropped."""
+    start = datetime.combine(completed_on, time(), calendar.zone)
+    due = policy.rules.effectiveness_check_after.after(start, calendar)
+    return due.astimezone(calendar.zone).date()
 
 
 # --- what the public is promised ---------------------------------------------------------------

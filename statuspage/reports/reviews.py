@@ -26,6 +26,7 @@ from ..policy import current_calendar, current_policy
 from ..subscriptions.operations import enqueue_report
 from ..timefmt import site_zone
 from ..users.models import Role, User
+from .actions import Category, Level, apply_rows, priority_of, set_status, site_today
 from .models import (
     FISHBONE_BONES,
     ActionStatus,
@@ -79,10 +80,21 @@ class ReviewError(ValueError):
 
 @dataclass(frozen=True)
 class ActionDraft:
+    """One row of the draft's actions; ``id`` names the action it updates (None: a new one)."""
+
     description: str
     owner: str
     due_on: date | None
     status: str = ActionStatus.OPEN.value
+    category: str = ""
+    impact: str = ""
+    effort: str = ""
+    id: int | None = None
+
+    @classmethod
+    def of(cls, action: PreventiveAction) -> ActionDraft:
+        return cls(action.description, action.owner, action.due_on, action.status,
+                   action.category, action.impact, action.effort, action.id)  # fmt: skip
 
 
 @dataclass(frozen=True)
@@ -296,6 +308,16 @@ def check_actions(actions: list[ActionDraft]) -> None:
         if action.status not in {status.value for status in ActionStatus}:
             raise ReviewError(f"Preventive action {number}: choose a status.",
                               f"actions-{number - 1}-status")  # fmt: skip
+        # Required of a new action; one written before categories existed may stay without.
+        for name, allowed, words in (
+            ("category", set(Category), "a category (monitoring, process, technology, …)"),
+            ("impact", set(Level), "its impact (high, medium or low)"),
+            ("effort", set(Level), "its effort (high, medium or low)"),
+        ):
+            value = getattr(action, name)
+            if (value or action.id is None) and value not in allowed:
+                raise ReviewError(f"Preventive action {number}: choose {words}.",
+                                  f"actions-{number - 1}-{name}")  # fmt: skip
 
 
 def whole_number(text: str, label: str) -> int | None:
@@ -356,10 +378,7 @@ def save_draft(report: PostIncidentReport, content: ReviewContent, *, by: User) 
     )
     report.people_affected_count = content.people_affected_count
     report.downtime_cost = content.downtime_cost
-    report.actions = [
-        PreventiveAction(description=a.description, owner=a.owner, due_on=a.due_on, status=a.status)
-        for a in content.actions
-    ]
+    apply_rows(report, content.actions, site_today())
     report.status = ReviewStatus.DRAFT.value
     report.approved_at = None
     report.approved_by_id = None
@@ -408,7 +427,7 @@ def _check_complete(report: PostIncidentReport, verb: str) -> None:
             "Say what this correction changes: the note is shown with the new revision.",
             "correction_note",
         )
-    check_actions([ActionDraft(a.description, a.owner, a.due_on, a.status) for a in report.actions])
+    check_actions([ActionDraft.of(action) for action in report.actions])
 
 
 def ready_for_approval(report: PostIncidentReport) -> bool:
@@ -451,17 +470,16 @@ def approve(report: PostIncidentReport, *, by: User) -> None:
 def update_action_statuses(
     report: PostIncidentReport, statuses: dict[int, str], *, by: User
 ) -> int:
-    """Track the actions' progress; the published text is not changed by it. Returns how many
-    changed."""
+    """Track the actions' progress (done dates the completion, reopening clears it); the
+    published text is not changed by it. Returns how many changed."""
     allowed = {status.value for status in ActionStatus}
     changed = 0
+    today = site_today()
     for action in report.actions:
         status = statuses.get(action.id, action.status)
         if status not in allowed:
             raise ReviewError("Choose a status for each action.")
-        if status != action.status:
-            action.status = status
-            changed += 1
+        changed += set_status(action, status, today)
     if changed:
         audit.record(
             "actions_tracked",
@@ -493,6 +511,10 @@ def content_of(report: PostIncidentReport) -> dict:
                 "owner": a.owner,
                 "due_on": a.due_on.isoformat(),
                 "status": a.status,
+                "category": a.category,
+                "impact": a.impact,
+                "effort": a.effort,
+                "priority": priority.value if (priority := priority_of(a.impact, a.effort)) else "",
             }
             for a in report.actions
         ],
