@@ -55,12 +55,14 @@ _ROOT_CAUSE_LABELS = {
 
 class ReviewStatus(enum.StrEnum):
     DRAFT = "draft"
+    # The approver sent it back with a note; the writers' next save makes it a draft again.
+    CHANGES_REQUESTED = "changes_requested"
     APPROVED = "approved"
     PUBLISHED = "published"  # the draft is what was last published; editing starts a correction
 
     @property
     def label(self) -> str:
-        return self.value.capitalize()
+        return self.value.replace("_", " ").capitalize()
 
 
 class ActionStatus(enum.StrEnum):

@@ -15,6 +15,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
 from .. import audit, clock, duties
+from ..communications.plain_language import Advice, advise
 from ..extensions import db
 from ..incidents import cadence
 from ..incidents.deadlines import Kind, ReviewNeed, report_due, review_need
@@ -343,9 +344,17 @@ def _check_not_author(report: PostIncidentReport, by: User, decide: str) -> None
         raise ReviewError(refused)
 
 
-def approve(report: PostIncidentReport, *, by: User) -> None:
+def _check_waiting(report: PostIncidentReport) -> None:
+    if report.status == ReviewStatus.CHANGES_REQUESTED.value:
+        raise ReviewError("Changes were asked for: the writers save the report again first.")
     if report.status != ReviewStatus.DRAFT.value:
-        raise ReviewError(f"Only a draft waits for approval; this report is {report.status}.")
+        raise ReviewError(
+            f"Only a draft waits for approval; this report is {report.status_enum.label.lower()}."
+        )
+
+
+def approve(report: PostIncidentReport, *, by: User) -> None:
+    _check_waiting(report)
     _check_not_author(report, by, "approve it")
     _check_complete(report, "approved")
     report.status = ReviewStatus.APPROVED.value
@@ -354,7 +363,35 @@ def approve(report: PostIncidentReport, *, by: User) -> None:
     audit.record(
         "review_approved", actor=by, agency_id=report.incident.agency_id, incident=report.incident
     )
-    decisions.review_approved(report, by=by)
+    decisions.review_approved(report, authors(report), by=by)
+    db.session.commit()
+
+
+CHANGES_NOTE_LIMIT = 5000
+
+
+def request_changes(report: PostIncidentReport, note: str, *, by: User) -> None:
+    """Send the draft back to its writers with a note; the review page shows the note until
+    their next save, which asks for approval again."""
+    _check_waiting(report)
+    _check_not_author(report, by, "ask for changes to it")
+    note = note.strip()
+    if not note:
+        raise ReviewError("Say what needs to change.", "note")
+    if len(note) > CHANGES_NOTE_LIMIT:
+        raise ReviewError(f"Keep the note under {CHANGES_NOTE_LIMIT} characters.", "note")
+    report.status = ReviewStatus.CHANGES_REQUESTED.value
+    report.changes_note = note
+    report.changes_requested_at = clock.now()
+    report.changes_requested_by_id = by.id
+    audit.record(
+        "review_changes_requested",
+        actor=by,
+        agency_id=report.incident.agency_id,
+        incident=report.incident,
+        reason=note,
+    )
+    decisions.review_changes_requested(report, authors(report), by=by)
     db.session.commit()
 
 
@@ -399,6 +436,58 @@ def content_of(report: PostIncidentReport) -> dict:
             for a in report.actions
         ],
     }
+
+
+@dataclass(frozen=True)
+class Preview:
+    """The draft as a published revision would read, for the approver: the attributes of
+    ReportRevision that templates/public/reports/_revision.html reads, from the same content
+    (content_of, through JSON as publish stores it), so the preview is the public page's body."""
+
+    sections: dict
+    root_cause_category: str
+    people_affected_count: int | None = None
+    downtime_cost: int | None = None
+
+    @classmethod
+    def of(cls, report: PostIncidentReport) -> Preview:
+        return cls(
+            json.loads(json.dumps(content_of(report), sort_keys=True)),
+            report.root_cause_category,
+            report.people_affected_count,
+            report.downtime_cost,
+        )
+
+    @property
+    def root_cause_label(self) -> str:
+        category = self.root_cause_category
+        return RootCause(category).label if category in set(RootCause) else "Not chosen yet"
+
+    @property
+    def timeline(self) -> list[Entry]:
+        return [Entry.from_dict(data) for data in self.sections["timeline"]]
+
+
+def public_texts(report: PostIncidentReport) -> dict[str, str]:
+    """The words citizens will read, as plain text (Markdown removed), section by section."""
+    content = content_of(report)
+    texts = {
+        name: _plain(value, limit=100_000)
+        for name, value in content.items()
+        if isinstance(value, str) and name != "root_cause_category" and value.strip()
+    }
+    texts["timeline"] = " ".join(entry["text"] for entry in report.timeline_entries)
+    actions = content.get("actions") or []
+    texts["actions"] = " ".join(str(a.get("description", "")) for a in actions)
+    return texts
+
+
+def plain_language(report: PostIncidentReport, jargon: dict[str, str]) -> Advice:
+    """The public text's reading grade, jargon, unclear times. An update's list of elements does
+    not apply to a report (its own required sections do: missing_sections)."""
+    advice = advise(public_texts(report), jargon, resolved=True)
+    advice.missing = []
+    return advice
 
 
 def publish(report: PostIncidentReport, *, by: User) -> ReportRevision:
