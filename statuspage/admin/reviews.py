@@ -73,8 +73,8 @@ def _meeting_form(incident: Incident, report: PostIncidentReport | None, form=No
             other = next((u.id for u in people if u.id not in leaders), 0)
             form = MeetingForm(formdata=None, facilitator=other,
                                invitees=meetings.suggested_invitees(incident))  # fmt: skip
-    form.facilitator.choices = [(0, "Choose a facilitator")] + [(u.id, u.name) for u in people]
-    form.invitees.choices = [(u.id, u.name) for u in people]
+    form.facilitator.choices = {0: "Choose a facilitator", **{u.id: u.name for u in people}}
+    form.invitees.choices = {u.id: u.name for u in people}
     return form
 
 
