@@ -90,8 +90,8 @@ def text_of(message: EmailMessage) -> str:
 
 
 def preview_body(page: str) -> str:
-    match = re.search(r'<div class="report-preview" id="report-preview">\n(.*?)\n</div>\n</section>',
-                      page, re.S)  # fmt: skip
+    opening = '<div class="report-preview" id="report-preview">\n'
+    match = re.search(re.escape(opening) + r"(.*?)\n</div>\n</section>", page, re.S)
     assert match, "no preview on the page"
     return match.group(1)
 
