@@ -193,16 +193,16 @@ PAST_INCIDENTS = (
         affected=(("income-tax-filing", Impact.MAJOR_OUTAGE),),
         impact_description="People filing returns online see an error after signing in "
         "and cannot start or continue a return.",
-        cause="A database server that stores returns in progress stopped responding after "
-        "a scheduled update.",
-        fix="We moved the service to a standby database server and filing is working again.",
+        cause="The computer that keeps returns in progress stopped responding after a "
+        "planned update.",
+        fix="We moved the service to a spare computer and filing is working again.",
         workaround="If your return is due today, you can still file on paper. Returns "
         "postmarked by the due date are on time.",
         advice=(
             "Returns you already submitted are safe.",
             "A return you were part-way through is saved up to the last page you completed.",
         ),
-        progress="Switching to the standby server is taking longer than we hoped because we "
+        progress="Switching to the spare computer is taking longer than we hoped because we "
         "are checking that no saved returns are lost.",
         resolved_note="If you saw an error while submitting, sign in and check **My returns**: "
         "a return shows as *Received* once we have it.",
@@ -218,7 +218,7 @@ PAST_INCIDENTS = (
         ),
         impact_description="People paying by credit or debit card see “Payment declined” "
         "even when their card is fine.",
-        cause="Our card payment provider is having an outage that affects several state services.",
+        cause="Our card payment provider has a problem that affects several state services.",
         fix="The payment provider has fixed the problem and card payments are going through.",
         workaround="You can still pay by bank transfer (ACH) from your online account, or by "
         "check.",
@@ -635,12 +635,12 @@ def load_demo_data(*, seed: int = 2026) -> list[DemoLogin]:
 # Reviews written for these past P1 incidents; the other P1s and P2s are left owed, so the
 # dashboard shows reviews due and overdue. Each action with its category, impact and effort.
 REVIEWED = {
-    "Online tax filing unavailable": (RootCause.CHANGE, "Stage database updates on the standby "
-                                      "server first, and switch over before updating the main one.",
+    "Online tax filing unavailable": (RootCause.CHANGE, "Try each update on the spare computer "
+                                      "first, and switch over before updating the main one.",
                                       ("process", "high", "medium")),
     "Payment card processing failing": (RootCause.THIRD_PARTY, "Add a second card payment "
-                                        "provider, so one provider's outage does not stop "
-                                        "payments.", ("architecture", "high", "high")),
+                                        "provider, so a problem at one does not stop payments.",
+                                        ("architecture", "high", "high")),
 }  # fmt: skip
 
 

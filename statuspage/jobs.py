@@ -28,6 +28,14 @@ def run_deadline_clock(now: datetime | None = None) -> reminders.ClockRun:
     return reminders.check_deadlines(now or clock.now())
 
 
+def run_review_clock(now: datetime | None = None) -> int:
+    """Reminders before the review meeting, the review and the public report are due, and
+    escalations up the ladder once they pass undone."""
+    from .reports.review_clock import check_review_deadlines
+
+    return check_review_deadlines(now or clock.now())
+
+
 def run_notification_matrix(now: datetime | None = None) -> int:
     """Tell the people inside government the policy's matrix names, when it names them."""
     from .internal.matrix import tell_people
@@ -112,6 +120,7 @@ def run_all(now: datetime | None = None) -> dict:
     now = now or clock.now()
     return {
         "clock": run_deadline_clock(now),
+        "review_clock": run_review_clock(now),
         "public_clock": run_public_clock(now),
         "matrix": run_notification_matrix(now),
         "daily_summary": run_daily_summary(now),

@@ -23,6 +23,7 @@ AUTO_CLOSE_MINUTES = 5
 DISPATCH_SECONDS = 10
 MONTHLY_DRAFT_SECONDS = 3600  # idempotent: the first run of a month drafts, the rest find it done
 DAILY_SUMMARY_SECONDS = 300  # idempotent: from the hour on, each run finds today's already written
+REVIEW_CLOCK_SECONDS = 300  # review deadlines are hours and days apart
 
 
 # Shared by every process, not only the leader: claims are fenced (subscriptions/outbox.py).
@@ -57,6 +58,7 @@ def add_jobs(app: Flask, scheduler) -> Leadership:
         (jobs.run_auto_close, AUTO_CLOSE_MINUTES * 60),
         (jobs.run_monthly_drafts, MONTHLY_DRAFT_SECONDS),
         (jobs.run_daily_summary, DAILY_SUMMARY_SECONDS),
+        (jobs.run_review_clock, REVIEW_CLOCK_SECONDS),
         (jobs.run_static_export, every),
         (jobs.run_effectiveness_checks, every),
     )

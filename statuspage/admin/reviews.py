@@ -7,12 +7,13 @@ from datetime import date
 from flask import abort, flash, g, redirect, render_template, request, url_for
 from flask_login import current_user
 
+from ..communications.templates import jargon_list
 from ..date_range import YEARS, within
 from ..extensions import db
 from ..incidents.models import Incident
 from ..policy import current_policy
 from ..reports import actions as preventive
-from ..reports import reviews
+from ..reports import meetings, reviews
 from ..reports.models import ActionStatus, PostIncidentReport
 from ..reports.reviews import ActionDraft, Contributor, ReviewContent, ReviewError
 from ..reports.timeline import TimelineError, parse_lines
@@ -21,6 +22,7 @@ from ..users.models import Role
 from . import admin
 from .forms import ActionForm, EffectivenessForm, ReviewForm
 from .permissions import allow
+from .review_forms import ChangesForm, MeetingForm
 
 BLANK_ACTION_ROWS = 2
 BLANK_CONTRIBUTOR_ROWS = 2
@@ -77,8 +79,37 @@ def _with_blank_rows(form: ReviewForm) -> ReviewForm:
     return form
 
 
+def _meeting_form(incident: Incident, report: PostIncidentReport | None, form=None):
+    """The meeting form with the agency's staff to choose from; a new one prefilled with the
+    people a review needs (a scheduled one with its own choices)."""
+    people = meetings.staff(incident.agency_id)
+    if form is None:
+        if report is not None and report.meeting_at is not None:
+            form = MeetingForm(
+                formdata=None,
+                at=report.meeting_at,
+                minutes=report.meeting_minutes,
+                place=report.meeting_place,
+                facilitator=report.facilitator_id,
+                invitees=[u.id for u in meetings.invitees(report)],
+            )
+        else:
+            leaders = meetings.commanders(incident)
+            other = next((u.id for u in people if u.id not in leaders), 0)
+            form = MeetingForm(formdata=None, facilitator=other,
+                               invitees=meetings.suggested_invitees(incident))  # fmt: skip
+    form.facilitator.choices = {0: "Choose a facilitator", **{u.id: u.name for u in people}}
+    form.invitees.choices = {u.id: u.name for u in people}
+    return form
+
+
 def _render(
-    incident: Incident, report: PostIncidentReport | None, form=None, status=200, checks=None
+    incident: Incident,
+    report: PostIncidentReport | None,
+    form=None,
+    status=200,
+    meeting_form=None,
+    checks=None,
 ):
     owed = reviews.owed_by(incident)
     if report is not None and form is None:
@@ -106,6 +137,12 @@ def _render(
             effectiveness_labels=preventive.EFFECTIVENESS_LABELS,
             check_due={action.id: preventive.check_due(action) for action in completed},
             today=preventive.site_today(),
+            meeting_form=_meeting_form(incident, report, meeting_form),
+            meeting_due=meetings.deadline(incident),
+            meeting_policy=current_policy().rules.review_meeting_within,
+            late_reason=meetings.late_reason(report) if report else "",
+            place_link=meetings.place_link(report.meeting_place) if report else None,
+            is_scheduled=report is not None and meetings.is_scheduled(report),
         ),
         status,
     )
@@ -255,10 +292,88 @@ def _decide(ref: str, operation, success: str):
     return redirect(url_for("admin.review", ref=ref))
 
 
+def _approval_page(incident: Incident, report: PostIncidentReport, changes_form=None, status=200):
+    return (
+        render_template(
+            "admin/review_approval.html",
+            incident=incident,
+            report=report,
+            preview=reviews.preview(report),
+            advice=reviews.plain_language(report, jargon_list()),
+            missing=reviews.missing_sections(report),
+            authors=reviews.authors(report),
+            action_form=ActionForm(formdata=None),
+            changes_form=changes_form or ChangesForm(formdata=None),
+        ),
+        status,
+    )
+
+
+@admin.get("/incidents/<ref>/review/approve")
+@allow.role(reviews.APPROVER, incident="ref")
+def review_approval(ref: str):
+    """The approver's page: the plain-language check and the report as citizens will read it."""
+    incident = g.incident
+    report = reviews.report_for(incident) or abort(404)
+    return _approval_page(incident, report)
+
+
 @admin.post("/incidents/<ref>/review/approve")
 @allow.role(reviews.APPROVER, incident="ref")
 def approve_review(ref: str):
     return _decide(ref, reviews.approve, "Approved. It can now be published.")
+
+
+@admin.post("/incidents/<ref>/review/changes")
+@allow.role(reviews.APPROVER, incident="ref")
+def request_review_changes(ref: str):
+    incident = g.incident
+    report = reviews.report_for(incident) or abort(404)
+    form = ChangesForm()
+    if not form.validate_on_submit():
+        return _approval_page(incident, report, form, status=400)
+    try:
+        reviews.request_changes(report, form.note.data, by=current_user)
+    except ReviewError as error:
+        db.session.rollback()
+        form.add_error(error.field, error.message)
+        return _approval_page(incident, report, form, status=400)
+    flash("Changes asked for. The writers have your note by email and on the review page.",
+          "success")  # fmt: skip
+    return redirect(url_for("admin.review", ref=ref))
+
+
+@admin.post("/incidents/<ref>/review/meeting")
+@allow.role(meetings.SCHEDULER, incident="ref")
+def schedule_meeting(ref: str):
+    incident = g.incident
+    report = reviews.report_for(incident) or abort(404)
+    form = _meeting_form(incident, report, MeetingForm())
+    if not form.validate_on_submit():
+        return _render(incident, report, meeting_form=form, status=400)
+    plan = meetings.MeetingPlan(
+        at=form.at.data,
+        minutes=form.minutes.data,
+        place=form.place.data,
+        facilitator_id=form.facilitator.data,
+        invitee_ids=form.invitees.data,
+        late_reason=form.late_reason.data or "",
+    )
+    try:
+        rescheduled = meetings.schedule(report, plan, by=current_user)
+    except ReviewError as error:
+        db.session.rollback()
+        form.add_error(error.field, error.message)
+        return _render(incident, report, meeting_form=form, status=400)
+    flash(("Meeting moved: everyone invited gets the new time." if rescheduled
+           else "Meeting scheduled: the invitations are on their way."), "success")  # fmt: skip
+    return redirect(url_for("admin.review", ref=ref, _anchor="meeting-heading"))
+
+
+@admin.post("/incidents/<ref>/review/meeting/cancel")
+@allow.role(meetings.SCHEDULER, incident="ref")
+def cancel_meeting(ref: str):
+    return _decide(ref, meetings.cancel, "Meeting cancelled: everyone invited is told.")
 
 
 @admin.post("/incidents/<ref>/review/publish")

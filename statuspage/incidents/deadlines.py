@@ -317,3 +317,103 @@ def public_timing(
     if facts.resolved_at is not None:
         return PublicTiming(None, None, now)
     return PublicTiming(next_update_due(facts, policy, calendar), expected_resolution_at, now)
+
+
+# --- the review's deadlines --------------------------------------------------------------------
+
+
+class ReviewStep(enum.StrEnum):
+    """The review's steps the clock watches once the incident is resolved."""
+
+    MEETING = "meeting"  # the review meeting scheduled, its invitations sent
+    REVIEW = "review"  # the review written and approved
+    REPORT = "report"  # the public report published
+
+    @property
+    def label(self) -> str:
+        return _STEP_LABELS[self]
+
+
+_STEP_LABELS = {
+    ReviewStep.MEETING: "review meeting invitations",
+    ReviewStep.REVIEW: "post-incident review",
+    ReviewStep.REPORT: "public post-incident report",
+}
+BEFORE, OVERDUE = "before", "overdue"
+# The review's people; the escalation ladder starts with the service owner.
+FIRST_ESCALATION = "service_owner"
+
+
+def review_meeting_by(
+    facts: IncidentFacts, policy: Policy, calendar: BusinessCalendar
+) -> datetime | None:
+    """When the review meeting's invitations are due (and by when the meeting should be held):
+    ``review_meeting_within`` of resolution. None when no review is needed or not yet resolved."""
+    if facts.resolved_at is None or not review_need(facts, policy, calendar).required:
+        return None
+    return policy.rules.review_meeting_within.after(facts.resolved_at, calendar)
+
+
+def review_deadlines(
+    facts: IncidentFacts, policy: Policy, calendar: BusinessCalendar
+) -> dict[ReviewStep, datetime]:
+    """The review's deadlines that apply: the meeting, the review, the public report."""
+    found = {
+        ReviewStep.MEETING: review_meeting_by(facts, policy, calendar),
+        ReviewStep.REVIEW: review_need(facts, policy, calendar).due,
+        ReviewStep.REPORT: report_due(facts, policy, calendar),
+    }
+    return {step: due for step, due in found.items() if due is not None}
+
+
+@dataclass(frozen=True)
+class ReviewNotice:
+    """One message the review's clock owes: a reminder to the review's people (``position``
+    None) or an escalation to a position of the ladder."""
+
+    step: ReviewStep
+    stage: str  # BEFORE or OVERDUE
+    due: datetime
+    at: datetime
+    position: str | None = None
+
+    @property
+    def detail(self) -> str:
+        """The outbox key's detail: the same notice is never written twice."""
+        due = self.due.strftime("%Y%m%dT%H%M%S")
+        return f"{self.step.value}|{due}|{self.stage}|{self.position or ''}"
+
+
+def escalation_ladder(policy: Policy) -> list[str]:
+    """Who is told when a review's deadline passes: the service owner, then the positions above
+    it on the policy's ladder (the whole ladder when it does not name the service owner)."""
+    ladder = list(policy.notify.ladder) if policy.notify else []
+    above = ladder[ladder.index(FIRST_ESCALATION) + 1 :] if FIRST_ESCALATION in ladder else ladder
+    return [FIRST_ESCALATION, *(p for p in above if p != FIRST_ESCALATION)]
+
+
+def review_notices(
+    facts: IncidentFacts,
+    done: set[ReviewStep],
+    now: datetime,
+    policy: Policy,
+    calendar: BusinessCalendar,
+) -> list[ReviewNotice]:
+    """Every review notice due by ``now``: ``review_reminder_before`` before each deadline not
+    done, and once it has passed an escalation to the service owner, then one position further
+    up the ladder each further ``review_reminder_before`` (1 business day by default)."""
+    step_length = policy.rules.review_reminder_before
+    found = []
+    for step, due in review_deadlines(facts, policy, calendar).items():
+        if step in done:
+            continue
+        reminder = step_length.before(due, calendar)
+        if reminder <= now < due:
+            found.append(ReviewNotice(step, BEFORE, due, reminder))
+        moment = due
+        for position in escalation_ladder(policy):
+            if moment > now:
+                break
+            found.append(ReviewNotice(step, OVERDUE, due, moment, position))
+            moment = step_length.after(moment, calendar)
+    return found

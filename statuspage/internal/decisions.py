@@ -30,6 +30,7 @@ APPROVAL_DECIDED = "approval_decided"
 ASSIGNED = "assigned"
 REVIEW_REQUEST = "review_request"
 REVIEW_APPROVED = "review_approved"
+REVIEW_CHANGES = "review_changes"
 MONTHLY_REQUEST = "monthly_request"
 MONTHLY_PUBLISHED = "monthly_published"
 
@@ -183,10 +184,11 @@ def render_assigned(detail: str, incident_id: int | None) -> InternalMessage:
 
 
 def _approval_round(report: PostIncidentReport) -> int:
-    """How many times the review was approved so far: one request per round of approval."""
+    """How many times the review was approved or sent back so far: one request per round."""
     return db.session.scalar(
         select(func.count()).select_from(AuditEntry).where(
-            AuditEntry.incident_id == report.incident_id, AuditEntry.action == "review_approved"
+            AuditEntry.incident_id == report.incident_id,
+            AuditEntry.action.in_(("review_approved", "review_changes_requested")),
         )
     )  # fmt: skip
 
@@ -203,14 +205,26 @@ def review_waiting(report: PostIncidentReport, approver: Role, *, by: User) -> i
     )
 
 
-def review_approved(report: PostIncidentReport, *, by: User) -> int:
-    """Tell whoever last wrote the review that it is approved and can be published."""
-    writer = report.updated_by
-    if writer is None or writer.id == by.id:
-        return 0
+def _writers(authors: set[int | None], by: User) -> list[Recipient]:
+    people = [db.session.get(User, author) for author in sorted(a for a in authors if a)]
+    return [r for person in people if person.id != by.id for r in _person(person)]
+
+
+def review_approved(report: PostIncidentReport, authors: set[int | None], *, by: User) -> int:
+    """Tell the review's writers that it is approved and can be published."""
     return enqueue(
-        _person(writer), REVIEW_APPROVED, f"{report.id}:{report.approved_at.isoformat()}",
+        _writers(authors, by), REVIEW_APPROVED, f"{report.id}:{report.approved_at.isoformat()}",
         incident_id=report.incident_id,
+    )  # fmt: skip
+
+
+def review_changes_requested(
+    report: PostIncidentReport, authors: set[int | None], *, by: User
+) -> int:
+    """Send the approver's note back to the review's writers."""
+    return enqueue(
+        _writers(authors, by), REVIEW_CHANGES,
+        f"{report.id}:{report.changes_requested_at.isoformat()}", incident_id=report.incident_id,
     )  # fmt: skip
 
 
@@ -255,6 +269,27 @@ def render_review_approved(detail: str, incident_id: int | None) -> InternalMess
         f"Publish it: {_link('admin.review', ref=incident.ref)}"
     )
     subject = f"Review approved: {incident.title} ({incident.ref})"
+    return InternalMessage(subject, text, incident.id)
+
+
+@renderer(REVIEW_CHANGES)
+def render_review_changes(detail: str, incident_id: int | None) -> InternalMessage:
+    report = _report(detail)
+    incident = _incident(incident_id)
+    asked_at = datetime.fromisoformat(detail.split(":", 1)[1])
+    latest = report.changes_requested_at
+    if latest is None or latest.replace(microsecond=0) != asked_at.replace(microsecond=0):
+        raise Skip("a later decision replaces this request for changes")
+    text = (
+        f"{_name(report.changes_requested_by, 'A service owner')} read the post-incident review "
+        f"of {incident.ref} and asks for changes before approving it "
+        f"({format_absolute(asked_at)}).\n\n"
+        f"What needs to change:\n{report.changes_note}\n\n"
+        f"Incident: {incident.title}\n\n"
+        f"Make the changes and save: the service owner is asked to approve it again. "
+        f"{_link('admin.review', ref=incident.ref)}"
+    )
+    subject = f"Changes asked for: review of {incident.title} ({incident.ref})"
     return InternalMessage(subject, text, incident.id)
 
 

@@ -56,4 +56,5 @@ def staff_message(notification_id: int, address: str, key: str) -> Message:
     return Message(
         to=(address,), subject=subject, text=text, html=html,
         headers=(("Auto-Submitted", "auto-generated"),),  # RFC 3834: no out-of-office replies
+        attachments=rendered.attachments,
     )  # fmt: skip

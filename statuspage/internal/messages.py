@@ -18,6 +18,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 
 from .. import clock
 from ..extensions import db
+from ..mail import Attachment
 from ..subscriptions.models import Notification
 
 EVENT = "internal"
@@ -39,6 +40,9 @@ class InternalMessage:
     text: str  # plain text; the HTML part is made from it
     incident_id: int | None = None
     acknowledge: bool = True  # an "I have seen this" link (not in account emails)
+    # Files built by the renderer at send time from the database (the outbox row holds only its
+    # key), so a message queued before a change carries the state when it goes.
+    attachments: tuple[Attachment, ...] = ()
 
 
 # kind -> function(detail: str, incident_id: int | None) -> InternalMessage (may raise Skip)
@@ -123,6 +127,8 @@ def _load_renderers() -> None:
     importlib.import_module("statuspage.users.emails")
     importlib.import_module("statuspage.press.messages")
     importlib.import_module("statuspage.alerts.messages")
+    importlib.import_module("statuspage.reports.meetings")
+    importlib.import_module("statuspage.reports.review_clock")
     _loaded.append(True)
 
 

@@ -64,12 +64,14 @@ FISHBONE_BONES = {
 
 class ReviewStatus(enum.StrEnum):
     DRAFT = "draft"
+    # The approver sent it back with a note; the writers' next save makes it a draft again.
+    CHANGES_REQUESTED = "changes_requested"
     APPROVED = "approved"
     PUBLISHED = "published"  # the draft is what was last published; editing starts a correction
 
     @property
     def label(self) -> str:
-        return self.value.capitalize()
+        return self.value.replace("_", " ").capitalize()
 
 
 class ActionStatus(enum.StrEnum):
@@ -242,7 +244,8 @@ class ReportRevision(db.Model):
 
     @property
     def root_cause_label(self) -> str:
-        return RootCause(self.root_cause_category).label
+        category = self.root_cause_category
+        return RootCause(category).label if category in set(RootCause) else "Not chosen yet"
 
     @property
     def timeline(self) -> list[Entry]:

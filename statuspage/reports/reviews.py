@@ -15,6 +15,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
 from .. import audit, clock, duties
+from ..communications.plain_language import Advice, advise
 from ..extensions import db
 from ..incidents import cadence
 from ..incidents.deadlines import Kind, ReviewNeed, report_due, review_need
@@ -452,9 +453,17 @@ def _check_not_author(report: PostIncidentReport, by: User, decide: str) -> None
         raise ReviewError(refused)
 
 
-def approve(report: PostIncidentReport, *, by: User) -> None:
+def _check_waiting(report: PostIncidentReport) -> None:
+    if report.status == ReviewStatus.CHANGES_REQUESTED.value:
+        raise ReviewError("Changes were asked for: the writers save the report again first.")
     if report.status != ReviewStatus.DRAFT.value:
-        raise ReviewError(f"Only a draft waits for approval; this report is {report.status}.")
+        raise ReviewError(
+            f"Only a draft waits for approval; this report is {report.status_enum.label.lower()}."
+        )
+
+
+def approve(report: PostIncidentReport, *, by: User) -> None:
+    _check_waiting(report)
     _check_not_author(report, by, "approve it")
     _check_complete(report, "approved")
     report.status = ReviewStatus.APPROVED.value
@@ -463,7 +472,35 @@ def approve(report: PostIncidentReport, *, by: User) -> None:
     audit.record(
         "review_approved", actor=by, agency_id=report.incident.agency_id, incident=report.incident
     )
-    decisions.review_approved(report, by=by)
+    decisions.review_approved(report, authors(report), by=by)
+    db.session.commit()
+
+
+CHANGES_NOTE_LIMIT = 5000
+
+
+def request_changes(report: PostIncidentReport, note: str, *, by: User) -> None:
+    """Send the draft back to its writers with a note; the review page shows the note until
+    their next save, which asks for approval again."""
+    _check_waiting(report)
+    _check_not_author(report, by, "ask for changes to it")
+    note = note.strip()
+    if not note:
+        raise ReviewError("Say what needs to change.", "note")
+    if len(note) > CHANGES_NOTE_LIMIT:
+        raise ReviewError(f"Keep the note under {CHANGES_NOTE_LIMIT} characters.", "note")
+    report.status = ReviewStatus.CHANGES_REQUESTED.value
+    report.changes_note = note
+    report.changes_requested_at = clock.now()
+    report.changes_requested_by_id = by.id
+    audit.record(
+        "review_changes_requested",
+        actor=by,
+        agency_id=report.incident.agency_id,
+        incident=report.incident,
+        reason=note,
+    )
+    decisions.review_changes_requested(report, authors(report), by=by)
     db.session.commit()
 
 
@@ -519,6 +556,46 @@ def content_of(report: PostIncidentReport) -> dict:
             for a in report.actions
         ],
     }
+
+
+def preview(report: PostIncidentReport) -> ReportRevision:
+    """The draft as the revision publish() would freeze, never saved (no session, no report), so
+    the approver's preview goes through the public page's own template and reads the same."""
+    return ReportRevision(
+        number=len(report.revisions) + 1,
+        root_cause_category=report.root_cause_category,
+        people_affected_count=report.people_affected_count,
+        downtime_cost=report.downtime_cost,
+        content=json.dumps(content_of(report), sort_keys=True),
+    )
+
+
+def public_texts(report: PostIncidentReport) -> dict[str, str]:
+    """The words citizens will read, as plain text (Markdown removed), section by section: what
+    the public page shows, so internal moments and contributors are left out."""
+    content = content_of(report)
+    texts = {
+        name: _plain(value, limit=100_000)
+        for name, value in content.items()
+        if isinstance(value, str) and name != "root_cause_category" and value.strip()
+    }
+    revision = preview(report)
+    texts["timeline"] = " ".join(entry.text for entry in revision.public_timeline)
+    if whys := [why for why in content.get("five_whys") or [] if why.strip()]:
+        texts["five_whys"] = _plain("\n\n".join(whys), limit=100_000)
+    if bones := [text for _, text in revision.fishbone]:
+        texts["fishbone"] = _plain("\n\n".join(bones), limit=100_000)
+    actions = content.get("actions") or []
+    texts["actions"] = " ".join(str(a.get("description", "")) for a in actions)
+    return texts
+
+
+def plain_language(report: PostIncidentReport, jargon: dict[str, str]) -> Advice:
+    """The public text's reading grade, jargon, unclear times. An update's list of elements does
+    not apply to a report (its own required sections do: missing_sections)."""
+    advice = advise(public_texts(report), jargon, resolved=True)
+    advice.missing = []
+    return advice
 
 
 def publish(report: PostIncidentReport, *, by: User) -> ReportRevision:

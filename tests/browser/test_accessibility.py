@@ -52,7 +52,7 @@ TOKEN_KINDS = {
 # Pages whose <slug> is a service's, not an agency's.
 SERVICE_PAGES = {"public.service", "public.service_embed_frame"}
 # Pages about an incident's review: shown for an incident that has a published one.
-REVIEWED_PAGES = {"public.incident_report", "admin.review"}
+REVIEWED_PAGES = {"public.incident_report", "admin.review", "admin.review_approval"}
 
 
 @pytest.fixture(scope="module")

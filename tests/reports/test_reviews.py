@@ -297,7 +297,10 @@ def _action_id(incident) -> int:
 def test_a_recurring_p3_needs_a_review_and_a_single_one_does_not(client, team):
     first = make_incident([team["service"]], priority=3, updates=(State.RESOLVED,))
     login(client, team["lead"])
-    assert "Post-incident review" not in client.get(f"/admin/incidents/{first.ref}").text
+    page = client.get(f"/admin/incidents/{first.ref}").text
+    assert "Needed:" not in page
+    assert "The policy does not ask for a review of this incident; you may still write one." in page
+    assert f'href="/admin/incidents/{first.ref}/review">Write a review</a>' in page
     for _ in range(2):
         third = make_incident([team["service"]], priority=3, updates=(State.RESOLVED,))
     page = client.get(f"/admin/incidents/{third.ref}").text
