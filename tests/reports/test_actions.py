@@ -21,20 +21,9 @@ from statuspage.subscriptions import outbox
 from statuspage.subscriptions.models import Notification
 from statuspage.users.models import Role
 from tests.factories import login, make_agency, make_incident, make_service, make_user
+from tests.reports.test_reviews import COMPLETE
 
 SITE = "https://status.example.gov"
-COMPLETE = {
-    "summary": "Tax filing was down for 40 minutes on Monday morning.",
-    "timeline": "2026-11-23 09:00 EST  Monitoring alerted the team.\n"
-    "2026-11-23 09:40 EST  Service restored.",
-    "people_affected": "About 3,000 people could not file.",
-    "duration": "40 min",
-    "root_cause": "A certificate expired on the filing server.",
-    "root_cause_category": "configuration",
-    "resolution": "We renewed the certificate.",
-    "lessons": "Certificate expiry was not monitored.",
-    "apology": "We are sorry for the trouble this caused.",
-}
 MONITOR = {"description": "Monitor certificate expiry", "owner": "Platform team",
            "due_on": "2026-12-15", "status": "open", "category": "monitoring",
            "impact": "high", "effort": "low"}  # fmt: skip
