@@ -23,7 +23,7 @@ from ..incidents.deadlines import (
     first_communication_by,
 )
 from ..intervals import Interval, overlap_minutes, total_minutes, union_within
-from ..policy import BusinessCalendar, Policy
+from ..policy import BusinessCalendar, Policy, Targets
 
 
 def month_window(month: date, zone: ZoneInfo) -> Interval:
@@ -168,3 +168,61 @@ def availability(
         downtime_minutes=total_minutes(down),
         maintenance_minutes=total_minutes(planned) - overlap_minutes(down, planned),
     )
+
+
+def _percent_words(value: float) -> str:
+    return f"{value:g}%"
+
+
+def judge_targets(figures: dict, year_earlier: dict | None, targets: Targets) -> list[dict]:
+    """The policy's targets against a period's figures (schema 2) and the headline of the same
+    period a year before: met True/False, or None when a figure has nothing to measure.
+
+    Pure over plain values so the monthly and the quarterly reports judge alike. Mean MTTR must be
+    down on the year by the policy's reduction; recurrence below its rate; resolution and
+    acknowledgement compliance at least the SLA share. The words of each target come from the
+    policy's numbers, never from a template.
+    """
+    mttr = (figures.get("response_times", {}).get("resolve") or {}).get("mean")
+    earlier = (year_earlier or {}).get("mttr_mean")
+    reduction = targets.mttr_reduction_per_year
+    ceiling = None if earlier is None else round(earlier * (1 - reduction / 100), 2)
+    mttr_words = f"Down by at least {_percent_words(reduction)} on a year earlier"
+    if ceiling is not None:
+        mttr_words += f" (at most {ceiling:g} minutes; a year earlier {earlier:g})"
+    recurrence = (figures.get("recurrence") or {}).get("percent")
+    sla = targets.sla_compliance_at_least
+
+    def at_least(value: float | None) -> bool | None:
+        return None if value is None else value >= sla
+
+    return [
+        {
+            "figure": "mttr_mean",
+            "label": "Mean time to resolve",
+            "target": mttr_words,
+            "value": mttr,
+            "met": None if mttr is None or ceiling is None else mttr <= ceiling,
+        },
+        {
+            "figure": "recurrence_percent",
+            "label": "Recurrence (same service and cause)",
+            "target": f"Below {_percent_words(targets.recurrence_rate_below)}",
+            "value": recurrence,
+            "met": None if recurrence is None else recurrence < targets.recurrence_rate_below,
+        },
+        {
+            "figure": "resolution_percent",
+            "label": "Resolved within the target time",
+            "target": f"At least {_percent_words(sla)}",
+            "value": (figures.get("resolution") or {}).get("percent"),
+            "met": at_least((figures.get("resolution") or {}).get("percent")),
+        },
+        {
+            "figure": "acknowledgement_percent",
+            "label": "Acknowledged within the deadline",
+            "target": f"At least {_percent_words(sla)}",
+            "value": (figures.get("acknowledgement") or {}).get("percent"),
+            "met": at_least((figures.get("acknowledgement") or {}).get("percent")),
+        },
+    ]

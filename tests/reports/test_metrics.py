@@ -11,13 +11,14 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from statuspage.incidents.deadlines import IncidentFacts
-from statuspage.policy import BusinessCalendar, build_policy
+from statuspage.policy import BusinessCalendar, Targets, build_policy
 from statuspage.reports.metrics import (
     Compliance,
     Spread,
     Timing,
     availability,
     communication_timeliness,
+    judge_targets,
     month_window,
     resolution_compliance,
     response_times,
@@ -129,3 +130,44 @@ def test_communication_timeliness_first_update_and_cadence():
     assert result.late_by == Spread(1, 15.0, 15.0)
     assert result.cadence_breaches == 3
     assert result.cadence_late_by == Spread(3, 25.0, 37.0)
+
+
+TARGETS = Targets(mttr_reduction_per_year=20.0, recurrence_rate_below=10.0,
+                  sla_compliance_at_least=95.0)  # fmt: skip
+
+
+def _figures(mttr, recurrence, resolution, acknowledgement) -> dict:
+    return {
+        "response_times": {"resolve": {"count": 1, "mean": mttr, "median": mttr, "p90": mttr}},
+        "recurrence": {"percent": recurrence},
+        "resolution": {"percent": resolution},
+        "acknowledgement": {"percent": acknowledgement},
+    }
+
+
+def test_targets_are_judged_met_or_not_met_in_the_policys_words():
+    # MTTR 79 against a year earlier's 100: at most 80 (20% down) -> met.
+    judged = judge_targets(_figures(79.0, 12.5, 95.0, 94.99), {"mttr_mean": 100.0}, TARGETS)
+    by_figure = {row["figure"]: row for row in judged}
+    assert by_figure["mttr_mean"]["met"] is True
+    assert "20%" in by_figure["mttr_mean"]["target"] and "80" in by_figure["mttr_mean"]["target"]
+    assert by_figure["recurrence_percent"] == {
+        "figure": "recurrence_percent", "label": "Recurrence (same service and cause)",
+        "target": "Below 10%", "value": 12.5, "met": False,
+    }  # fmt: skip
+    assert by_figure["resolution_percent"]["met"] is True  # 95 is at least 95
+    assert by_figure["acknowledgement_percent"]["met"] is False
+
+
+def test_a_target_with_nothing_to_measure_is_neither_met_nor_missed():
+    # No year earlier: the MTTR reduction cannot be judged; an empty month judges nothing.
+    judged = judge_targets(_figures(None, None, None, None), None, TARGETS)
+    assert [row["met"] for row in judged] == [None, None, None, None]
+    assert judge_targets(_figures(50.0, 0.0, 100.0, 100.0), {"mttr_mean": None}, TARGETS)[0][
+        "met"
+    ] is None
+
+
+def test_mttr_only_a_little_down_on_the_year_misses_the_target():
+    judged = judge_targets(_figures(81.0, 0.0, 100.0, 100.0), {"mttr_mean": 100.0}, TARGETS)
+    assert judged[0]["met"] is False
