@@ -4,9 +4,9 @@ A month is a calendar month in the site's time zone, so its length follows dayli
 (November 2026 in New York has 30 days and one hour). An incident belongs to the month it was
 detected in; its downtime counts in every month it touches, clipped to each.
 
-Means are plain averages (the policy's "mean time to ..."). Medians and 90th percentiles interpolate between the two nearest values (PostgreSQL's
-`percentile_cont`, Python's `statistics.quantiles(method="inclusive")`), so a figure is the same
-whichever computes it.
+Means are plain averages (the policy's "mean time to ..."). Medians and 90th percentiles
+interpolate between the two nearest values (PostgreSQL's `percentile_cont`, Python's
+`statistics.quantiles(method="inclusive")`), so a figure is the same whichever computes it.
 """
 
 from __future__ import annotations

@@ -419,8 +419,10 @@ def _actions(window: Interval, agency: Agency | None, now: datetime, zone: ZoneI
         )
     ]  # fmt: skip
     judged = actions_on_time(due, now.astimezone(zone).date())
-    columns = (Incident.ref, PreventiveAction.description, PreventiveAction.category,
-               PreventiveAction.due_on, PreventiveAction.completed_on, PreventiveAction.status)  # fmt: skip
+    columns = (
+        Incident.ref, PreventiveAction.description, PreventiveAction.category,
+        PreventiveAction.due_on, PreventiveAction.completed_on, PreventiveAction.status,
+    )  # fmt: skip
     implemented = db.session.execute(
         query(*columns)
         .where(PreventiveAction.completed_on >= first, PreventiveAction.completed_on < after,
@@ -429,7 +431,10 @@ def _actions(window: Interval, agency: Agency | None, now: datetime, zone: ZoneI
     ).all()  # fmt: skip
     still_open = db.session.execute(
         query(*columns)
-        .where(PreventiveAction.status != ActionStatus.DONE.value, _published_report())
+        # Not done has no completion date: the index on it finds the open ones (the status
+        # leaves out those marked done before completion dates were kept).
+        .where(PreventiveAction.completed_on.is_(None),
+               PreventiveAction.status != ActionStatus.DONE.value, _published_report())
         .order_by(PreventiveAction.due_on, PreventiveAction.id)
     ).all()  # fmt: skip
     return {
