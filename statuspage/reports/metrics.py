@@ -12,6 +12,7 @@ interpolate between the two nearest values (PostgreSQL's `percentile_cont`, Pyth
 from __future__ import annotations
 
 import statistics
+from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
@@ -168,20 +169,25 @@ def recurrence(
     recurrence window before it. "Unknown", or no published review, never matches: a repeat is
     only claimed when the cause is known. `history` holds the incidents detected in the window
     before the period and in it (the counted ones may be among them)."""
-    known = [item for item in history if item.cause not in (None, UNKNOWN_CAUSE)]
-    repeats = 0
+    # (service, cause) -> when each incident with that cause there was detected: a site's month
+    # looks up its few hundred incidents without comparing every pair.
+    seen: dict[tuple[int, str], list[tuple[datetime, int]]] = defaultdict(list)
+    for item in history:
+        if item.cause not in (None, UNKNOWN_CAUSE):
+            for service in item.services:
+                seen[service, item.cause].append((item.detected_at, item.id))
+    repeats = causes = 0
     for incident in counted:
         if incident.cause in (None, UNKNOWN_CAUSE):
             continue
+        causes += 1
         since = policy.rules.recurrence_window.before(incident.detected_at, calendar)
+        this = (incident.detected_at, incident.id)
         repeats += any(
-            other.cause == incident.cause
-            and since <= other.detected_at
-            and (other.detected_at, other.id) < (incident.detected_at, incident.id)
-            and other.services & incident.services
-            for other in known
+            since <= at and (at, other) < this
+            for service in incident.services
+            for at, other in seen.get((service, incident.cause), ())
         )
-    causes = sum(item.cause not in (None, UNKNOWN_CAUSE) for item in counted)
     return Recurrence(repeats, len(counted), causes)
 
 

@@ -3,8 +3,9 @@ pure functions in `metrics`.
 
 Every query is bounded by the month (and, for recurrence, the window before it; for the
 year-over-year view, the same month a year before), so the time and memory a report takes follow
-the month's size, not the length of the history. The month's
-incidents are read once, as plain rows (never ORM objects), and counted from there.
+the month's size, not the length of the history. The month's incidents are read once, as plain
+rows (never ORM objects), and counted from there. The one list not bounded by the month, the
+actions still open, is found through the index of completion dates.
 """
 
 from __future__ import annotations

@@ -516,6 +516,10 @@ def actions_implemented(figures: dict) -> Table | None:
     )  # fmt: skip
 
 
+# A frozen report may hold a status a later release renamed: shown as it was kept.
+STATUS_LABELS = {status.value: status.label for status in ActionStatus}
+
+
 def improvement_initiatives(figures: dict) -> Table | None:
     items = figures.get("improvement_initiatives")
     if items is None:
@@ -531,7 +535,7 @@ def improvement_initiatives(figures: dict) -> Table | None:
         ["Action", "Incident", "Category", "Priority", "Due", "Status"],
         [[item["description"], item["ref"], _category(item["category"]),
           item["priority"] or "Not set", _day(item["due_on"]),
-          ActionStatus(item["status"]).label]
+          STATUS_LABELS.get(item["status"], item["status"])]
          for item in items],
     )  # fmt: skip
 

@@ -402,3 +402,24 @@ def test_presentation_copes_with_a_bare_schema_1_dict(published):
     assert sections["implemented"] is None and sections["initiatives"] is None
     assert sections["definitions"] == {"recurrence_window": "30 days",
                                        "review_trigger_threshold": 3}  # fmt: skip
+
+
+def test_a_year_earlier_published_as_schema_1_takes_the_new_figures_from_the_history(june):
+    published = schema_1(monthly.build(date(2025, 6, 1), june["revenue"], AFTER, frozen={}))
+    published["incidents"]["total"] = 9  # as it was frozen, whatever the history says now
+    figures = monthly.build(JUNE, june["revenue"], AFTER, frozen={"2025-06": published})
+    assert figures["year_earlier"]["incidents"] == 9
+    # Schema 1 kept no mean and no recurrence by cause: those are computed from the history.
+    assert figures["year_earlier"]["mttr_mean"] == 180.0
+    assert figures["year_earlier"]["recurrence_percent"] == 0.0
+    assert figures["targets"][0]["met"] is True
+
+
+def test_a_target_without_a_year_earlier_reads_not_measurable(figures):
+    figures["targets"][0]["met"] = None  # as with no incident resolved a year earlier
+    table = presentation.targets(figures)
+    assert table.rows[0][0] == "Mean time to resolve" and table.rows[0][-1] == "Not measurable"
+    assert table.summary == (
+        "1 of 4 targets met. Not met: recurrence (same service and cause), acknowledged within "
+        "the deadline."
+    )
