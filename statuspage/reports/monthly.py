@@ -359,14 +359,19 @@ def _recurrence(window, incidents, revisions, policy, calendar) -> dict:
     service_ids = {sid for incident in incidents for sid in incident.services}
     earlier: dict[int, tuple[datetime, set[int]]] = {}
     if service_ids:
+        # The incidents from the detection index first, so the plan never walks a service's
+        # whole history (SQLite without statistics would start from the service index).
+        recent = select(Incident.id).where(
+            Incident.detected_at >= since, Incident.detected_at < window[0], _counted()
+        )
         for incident_id, detected_at, service_id in db.session.execute(
             select(Incident.id, Incident.detected_at, AffectedService.service_id)
             .join(AffectedService, AffectedService.incident_id == Incident.id)
             .where(
-                Incident.detected_at >= since, Incident.detected_at < window[0], _counted(),
+                AffectedService.incident_id.in_(recent),
                 AffectedService.service_id.in_(service_ids),
             )
-        ):  # fmt: skip
+        ):
             earlier.setdefault(incident_id, (detected_at, set()))[1].add(service_id)
     causes = _latest_causes(list(earlier)) if earlier else {}
     counted = [
