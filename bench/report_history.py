@@ -10,7 +10,7 @@ and each again with `--years 1 --incidents 5000 --updates 50000`, to compare wit
 Makes a fresh database (a SQLite file in a temporary folder, or `bench_reports_<random>` on
 127.0.0.1:5432, dropped at the end unless --keep), fills it with a seeded history (4 agencies,
 their services, incidents with their updates, priority changes, missed deadlines, maintenance
-windows and published reviews) in Core bulk inserts, then measures the report of the latest,
+windows and published reviews with their preventive actions) in Core bulk inserts, then measures the report of the latest,
 a middle and the earliest month, for one agency and for the whole site, in a separate process so
 its peak RSS is the report's alone. Prints Markdown tables; bench/README.md quotes the last run.
 """
@@ -99,6 +99,8 @@ ROOT_CAUSES = (
     "change", "configuration", "capacity", "infrastructure", "network", "third_party",
     "software_defect", "data", "security", "human_process", "unknown",
 )  # fmt: skip
+ACTION_CATEGORIES = ("monitoring", "process", "technology", "training", "documentation",
+                     "architecture")  # fmt: skip
 
 
 def app_config(url: str) -> dict:
@@ -294,7 +296,9 @@ def generate(engine, args, now: datetime) -> dict[str, int]:
 
     chunk = max(500, args.batch // 2)
     for chunk_start in range(0, len(detections), chunk):
-        incidents, affected, changes, updates, missed, reports, revisions = ([] for _ in range(7))
+        incidents, affected, changes, updates, missed, reports, revisions, actions = (
+            [] for _ in range(8)
+        )
         for detected in detections[chunk_start : chunk_start + chunk]:
             incident_id = next_id("incidents")
             priority = rng.choices(priorities, weights)[0]
@@ -305,6 +309,10 @@ def generate(engine, args, now: datetime) -> dict[str, int]:
                 detected - timedelta(minutes=rng.uniform(1, 90)) if rng.random() < 0.6 else None
             )
             acknowledged = minutes_after(detected, *ACKNOWLEDGE_WITHIN[initial], rng)
+            assigned = (
+                minutes_after(detected, *ACKNOWLEDGE_WITHIN[initial], rng)
+                if rng.random() < 0.8 else None
+            )  # fmt: skip
             public = initial <= 2 or (priority == 3 and rng.random() < 0.1)
             first_public = minutes_after(detected, 5, 60, rng) if public else None
             resolved = detected + timedelta(
@@ -326,7 +334,7 @@ def generate(engine, args, now: datetime) -> dict[str, int]:
                 "assignee_id": None, "created_by_id": None, "acknowledged_by_id": None,
                 "started_at": started, "detected_at": detected, "acknowledged_at": acknowledged,
                 "first_public_at": first_public, "resolved_at": resolved, "closed_at": closed,
-                "created_at": detected,
+                "created_at": detected, "assigned_at": assigned,
             })  # fmt: skip
 
             impacts, impact_weights = zip(*IMPACTS[initial], strict=True)
@@ -385,6 +393,8 @@ def generate(engine, args, now: datetime) -> dict[str, int]:
                 if published_at < now:
                     cause = rng.choice(ROOT_CAUSES)
                     report_id = next_id("post_incident_reports")
+                    people = rng.choice((None, 50, 400, 2000, 15000))
+                    cost = rng.choice((None, None, 1000, 25000))
                     sections = {
                         "summary": f"{service_name} was {rng.choice(PROBLEMS)}.",
                         "people_affected": "About 2,000 people.",
@@ -401,7 +411,24 @@ def generate(engine, args, now: datetime) -> dict[str, int]:
                         "correction_note": "", "created_at": resolved + timedelta(hours=4),
                         "updated_at": published_at, "updated_by_id": None,
                         "approved_at": published_at - timedelta(hours=2), "approved_by_id": None,
+                        "people_affected_count": people, "downtime_cost": cost,
                     })  # fmt: skip
+                    # One to three actions, due weeks after publication; most done (some
+                    # late), the recent ones and a few forgotten ones still open.
+                    for _ in range(rng.choice((1, 2, 2, 3))):
+                        due = (published_at + timedelta(days=rng.randint(14, 60))).date()
+                        completed = due + timedelta(days=rng.randint(-10, 12))
+                        done = completed < now.date() and rng.random() < 0.98
+                        actions.append({
+                            "id": next_id("preventive_actions"), "report_id": report_id,
+                            "description": "Check pool sizes in the release checklist.",
+                            "owner": "Platform team", "due_on": due,
+                            "status": "done" if done else rng.choice(("open", "in_progress")),
+                            "category": rng.choice(ACTION_CATEGORIES),
+                            "impact": rng.choice(("high", "medium", "low")),
+                            "effort": rng.choice(("high", "medium", "low")),
+                            "completed_on": completed if done else None,
+                        })  # fmt: skip
                     content = {**sections, "root_cause_category": cause,
                                "timeline": [], "actions": []}  # fmt: skip
                     revisions.append({
@@ -409,7 +436,8 @@ def generate(engine, args, now: datetime) -> dict[str, int]:
                         "incident_id": incident_id, "root_cause_category": cause,
                         "content": json.dumps(content, sort_keys=True), "correction_note": "",
                         "published_at": published_at, "published_by_id": None,
-                        "approved_by_id": None,
+                        "approved_by_id": None, "people_affected_count": people,
+                        "downtime_cost": cost,
                     })  # fmt: skip
 
         loader.insert("incidents", incidents)
@@ -419,6 +447,7 @@ def generate(engine, args, now: datetime) -> dict[str, int]:
         loader.insert("missed_deadlines", missed)
         loader.insert("post_incident_reports", reports)
         loader.insert("report_revisions", revisions)
+        loader.insert("preventive_actions", actions)
 
     if engine.dialect.name == "sqlite" and args.analyze:
         # Planner statistics; the app never gathers them on SQLite (see bench/README.md).

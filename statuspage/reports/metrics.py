@@ -4,9 +4,9 @@ A month is a calendar month in the site's time zone, so its length follows dayli
 (November 2026 in New York has 30 days and one hour). An incident belongs to the month it was
 detected in; its downtime counts in every month it touches, clipped to each.
 
-Medians and 90th percentiles interpolate between the two nearest values (PostgreSQL's
-`percentile_cont`, Python's `statistics.quantiles(method="inclusive")`), so a figure is the same
-whichever computes it.
+Means are plain averages (the policy's "mean time to ..."). Medians and 90th percentiles
+interpolate between the two nearest values (PostgreSQL's `percentile_cont`, Python's
+`statistics.quantiles(method="inclusive")`), so a figure is the same whichever computes it.
 """
 
 from __future__ import annotations
@@ -19,6 +19,7 @@ from zoneinfo import ZoneInfo
 
 from ..incidents.deadlines import (
     IncidentFacts,
+    acknowledge_by,
     breached_target,
     first_communication_by,
 )
@@ -43,26 +44,29 @@ def minutes(span: timedelta) -> float:
 
 @dataclass(frozen=True)
 class Spread:
-    """Median and 90th percentile of a set of durations, in minutes; None when there are none."""
+    """Mean, median and 90th percentile of a set of durations, in minutes; None when there are
+    none. The policy's targets speak of means; medians and p90 show what a mean hides."""
 
     count: int
     median: float | None
     p90: float | None
+    mean: float | None = None
 
 
 def spread(values: Sequence[float]) -> Spread:
     if not values:
-        return Spread(0, None, None)
+        return Spread(0, None, None, None)
     if len(values) == 1:
-        return Spread(1, values[0], values[0])
+        return Spread(1, values[0], values[0], values[0])
     deciles = statistics.quantiles(values, n=10, method="inclusive")
-    return Spread(len(values), statistics.median(values), deciles[8])
+    return Spread(len(values), statistics.median(values), deciles[8], statistics.fmean(values))
 
 
 @dataclass(frozen=True)
 class ResponseTimes:
     detect: Spread  # MTTD: detected - started (when the start is known)
-    acknowledge: Spread  # MTTA: acknowledged - detected
+    assign: Spread  # MTTA as the policy defines it: first assigned - detected
+    acknowledge: Spread  # time to acknowledge: acknowledged - detected
     resolve: Spread  # MTTR: resolved - detected
 
 
@@ -74,18 +78,21 @@ class Timing:
     started_at: datetime | None = None
     acknowledged_at: datetime | None = None
     resolved_at: datetime | None = None
+    assigned_at: datetime | None = None
 
 
 def response_times(incidents: Iterable[Timing]) -> ResponseTimes:
-    detect, acknowledge, resolve = [], [], []
+    detect, assign, acknowledge, resolve = [], [], [], []
     for incident in incidents:
         if incident.started_at is not None:
             detect.append(minutes(incident.detected_at - incident.started_at))
+        if incident.assigned_at is not None:
+            assign.append(minutes(incident.assigned_at - incident.detected_at))
         if incident.acknowledged_at is not None:
             acknowledge.append(minutes(incident.acknowledged_at - incident.detected_at))
         if incident.resolved_at is not None:
             resolve.append(minutes(incident.resolved_at - incident.detected_at))
-    return ResponseTimes(spread(detect), spread(acknowledge), spread(resolve))
+    return ResponseTimes(spread(detect), spread(assign), spread(acknowledge), spread(resolve))
 
 
 @dataclass(frozen=True)
@@ -108,6 +115,119 @@ def resolution_compliance(
     resolved = [facts for facts in incidents if facts.resolved_at is not None]
     met = sum(not breached_target(facts, policy, calendar) for facts in resolved)
     return Compliance(met, len(resolved))
+
+
+def acknowledgement_compliance(
+    incidents: Iterable[IncidentFacts], now: datetime, policy: Policy, calendar: BusinessCalendar
+) -> Compliance:
+    """Acknowledged by the policy's deadline for the priority (as it stood). An incident not yet
+    acknowledged is judged only once its deadline has passed at `now`, and then as missed."""
+    met = total = 0
+    for facts in incidents:
+        due = acknowledge_by(facts, policy, calendar)
+        if facts.acknowledged_at is None and due > now:
+            continue
+        total += 1
+        met += facts.acknowledged_at is not None and facts.acknowledged_at <= due
+    return Compliance(met, total)
+
+
+@dataclass(frozen=True)
+class Occurrence:
+    """One incident as the recurrence rule sees it: when it was detected, the services it
+    affected, and the root cause of its latest published review (None without one)."""
+
+    id: int
+    detected_at: datetime
+    services: frozenset[int]
+    cause: str | None
+
+
+@dataclass(frozen=True)
+class Recurrence:
+    repeats: int
+    total: int
+    causes_known: int
+
+    @property
+    def percent(self) -> float | None:
+        return 100.0 * self.repeats / self.total if self.total else None
+
+
+UNKNOWN_CAUSE = "unknown"
+
+
+def recurrence(
+    counted: Sequence[Occurrence],
+    history: Iterable[Occurrence],
+    policy: Policy,
+    calendar: BusinessCalendar,
+) -> Recurrence:
+    """The policy's recurrence: a counted incident repeats another when both had the same known
+    root cause and at least one service in common, and the other was detected within the
+    recurrence window before it. "Unknown", or no published review, never matches: a repeat is
+    only claimed when the cause is known. `history` holds the incidents detected in the window
+    before the period and in it (the counted ones may be among them)."""
+    known = [item for item in history if item.cause not in (None, UNKNOWN_CAUSE)]
+    repeats = 0
+    for incident in counted:
+        if incident.cause in (None, UNKNOWN_CAUSE):
+            continue
+        since = policy.rules.recurrence_window.before(incident.detected_at, calendar)
+        repeats += any(
+            other.cause == incident.cause
+            and since <= other.detected_at
+            and (other.detected_at, other.id) < (incident.detected_at, incident.id)
+            and other.services & incident.services
+            for other in known
+        )
+    causes = sum(item.cause not in (None, UNKNOWN_CAUSE) for item in counted)
+    return Recurrence(repeats, len(counted), causes)
+
+
+@dataclass(frozen=True)
+class ActionDates:
+    """A preventive action's dates: when it was due and when it was marked done (None: not done,
+    or done before completion dates were kept)."""
+
+    due_on: date
+    completed_on: date | None
+    done: bool
+
+
+@dataclass(frozen=True)
+class ActionsOnTime:
+    due: int
+    on_time: int
+    late: int
+    open_overdue: int
+
+    @property
+    def percent(self) -> float | None:
+        judged = self.on_time + self.late + self.open_overdue
+        return 100.0 * self.on_time / judged if judged else None
+
+
+def actions_on_time(actions: Iterable[ActionDates], today: date) -> ActionsOnTime:
+    """The period's due actions: done by their due day, done after it, or still open past it.
+    One open and not yet past its day is due but not judged; one marked done without a date
+    (kept before completion dates were) cannot be judged either."""
+    due = on_time = late = overdue = 0
+    for action in actions:
+        due += 1
+        if action.completed_on is not None:
+            on_time += action.completed_on <= action.due_on
+            late += action.completed_on > action.due_on
+        elif not action.done and action.due_on < today:
+            overdue += 1
+    return ActionsOnTime(due, on_time, late, overdue)
+
+
+def reported_sum(values: Iterable[int | None]) -> tuple[int | None, int]:
+    """The sum of the numbers reported and how many were; the sum is None when none was, so a
+    month without figures never reads as zero."""
+    reported = [value for value in values if value is not None]
+    return (sum(reported) if reported else None), len(reported)
 
 
 @dataclass(frozen=True)

@@ -1,8 +1,9 @@
 """One month's report for an agency or the whole site, read from the database and computed by the
 pure functions in `metrics`.
 
-Every query is bounded by the month (and, for recurrence, the window before it), so the time and
-memory a report takes follow the month's size, not the length of the history. The month's
+Every query is bounded by the month (and, for recurrence, the window before it; for the
+year-over-year view, the same month a year before), so the time and memory a report takes follow
+the month's size, not the length of the history. The month's
 incidents are read once, as plain rows (never ORM objects), and counted from there.
 """
 
@@ -27,19 +28,36 @@ from ..maintenance.models import MaintenanceWindow, WindowStatus, window_service
 from ..policy import PRIORITIES, BusinessCalendar, Policy, current_calendar, current_policy
 from ..timefmt import iso_utc, site_zone
 from .metrics import (
+    ActionDates,
     Compliance,
+    Occurrence,
     Spread,
     Timing,
+    acknowledgement_compliance,
+    actions_on_time,
     availability,
     communication_timeliness,
+    judge_targets,
     minutes,
     month_window,
+    recurrence,
+    reported_sum,
     resolution_compliance,
     response_times,
 )
-from .models import SITE_SLUG, ReportRevision, RootCause
+from .models import (
+    SITE_SLUG,
+    ActionStatus,
+    PostIncidentReport,
+    PreventiveAction,
+    ReportRevision,
+    RootCause,
+)
 
-SCHEMA = 1
+# 2: means, time to assignment, acknowledgement compliance, recurrence by service and cause (the
+# review trigger apart), actions on time and their two lists, people affected, cost, targets and
+# the same month a year earlier. A published schema-1 report keeps rendering without them.
+SCHEMA = 2
 TREND_MONTHS = 6  # this month and the five before it
 NOT_REVIEWED = "not_reviewed"
 
@@ -69,6 +87,7 @@ class MonthIncident:
     facts: IncidentFacts
     timing: Timing
     is_shared: bool = False  # a shared platform incident, counted for every agency it affects
+    services: frozenset[int] = frozenset()
 
 
 def _scoped(query, agency: Agency | None):
@@ -103,7 +122,7 @@ def _month_incidents(window: Interval, agency: Agency | None):
                 Incident.id, Incident.ref, Incident.title, Incident.priority,
                 Incident.is_security, Incident.made_public, Incident.detected_at,
                 Incident.started_at, Incident.acknowledged_at, Incident.first_public_at,
-                Incident.resolved_at, Incident.is_shared,
+                Incident.resolved_at, Incident.is_shared, Incident.assigned_at,
             ).where(
                 Incident.detected_at >= window[0], Incident.detected_at < window[1], _counted()
             ),
@@ -158,11 +177,15 @@ def gather_incidents(
             resolved_at=row.resolved_at,
             recent_on_same_service=recurrence[row.id],
         )
-        timing = Timing(row.detected_at, row.started_at, row.acknowledged_at, row.resolved_at)
+        timing = Timing(
+            row.detected_at, row.started_at, row.acknowledged_at, row.resolved_at,
+            row.assigned_at,
+        )  # fmt: skip
         incidents.append(
             MonthIncident(
                 row.id, row.ref, row.title, row.priority, row.is_security, row.made_public,
                 row.first_public_at, facts, timing, row.is_shared,
+                frozenset(sid for sid, _ in services.get(row.id, [])),
             )
         )  # fmt: skip
     return ids, incidents
@@ -317,12 +340,147 @@ def _reviews(incidents, first_published, policy, calendar, now) -> dict:
     }
 
 
+def _latest_causes(ids) -> dict[int, str]:
+    """Incident id -> the root cause category of its latest published revision."""
+    return dict(
+        db.session.execute(
+            select(ReportRevision.incident_id, ReportRevision.root_cause_category)
+            .where(ReportRevision.incident_id.in_(ids))
+            .order_by(ReportRevision.incident_id, ReportRevision.number)
+        ).all()
+    )  # later revisions overwrite earlier ones in dict()
+
+
+def _recurrence(window, incidents, revisions, policy, calendar) -> dict:
+    """Repeats of the same service and cause (the policy's recurrence rate), reading only the
+    recurrence window before the period for the incidents it may repeat."""
+    since = policy.rules.recurrence_window.before(window[0], calendar)
+    service_ids = {sid for incident in incidents for sid in incident.services}
+    earlier: dict[int, tuple[datetime, set[int]]] = {}
+    if service_ids:
+        for incident_id, detected_at, service_id in db.session.execute(
+            select(Incident.id, Incident.detected_at, AffectedService.service_id)
+            .join(AffectedService, AffectedService.incident_id == Incident.id)
+            .where(
+                Incident.detected_at >= since, Incident.detected_at < window[0], _counted(),
+                AffectedService.service_id.in_(service_ids),
+            )
+        ):  # fmt: skip
+            earlier.setdefault(incident_id, (detected_at, set()))[1].add(service_id)
+    causes = _latest_causes(list(earlier)) if earlier else {}
+    counted = [
+        Occurrence(
+            incident.id, incident.timing.detected_at, incident.services,
+            revisions[incident.id].root_cause_category if incident.id in revisions else None,
+        )
+        for incident in incidents
+    ]  # fmt: skip
+    history = counted + [
+        Occurrence(incident_id, detected_at, frozenset(services), causes.get(incident_id))
+        for incident_id, (detected_at, services) in earlier.items()
+    ]
+    found = recurrence(counted, history, policy, calendar)
+    return {
+        "repeats": found.repeats,
+        "total": found.total,
+        "percent": _round(found.percent),
+        "causes_known": found.causes_known,
+    }
+
+
+def _local_days(window: Interval, zone: ZoneInfo) -> tuple[date, date]:
+    """The period's first local day and the day after its last."""
+    return window[0].astimezone(zone).date(), window[1].astimezone(zone).date()
+
+
+def _published_report():
+    return PostIncidentReport.revisions.any()
+
+
+def _actions(window: Interval, agency: Agency | None, now: datetime, zone: ZoneInfo) -> dict:
+    """Preventive actions: those due in the period judged on time or not, those completed in it
+    (from published reports), and those of published reports still open now."""
+    first, after = _local_days(window, zone)
+
+    def query(*columns):
+        return _scoped(
+            select(*columns)
+            .join(PostIncidentReport, PostIncidentReport.id == PreventiveAction.report_id)
+            .join(Incident, Incident.id == PostIncidentReport.incident_id)
+            .where(_counted()),
+            agency,
+        )
+
+    due = [
+        ActionDates(due_on, completed_on, status == ActionStatus.DONE.value)
+        for due_on, completed_on, status in db.session.execute(
+            query(PreventiveAction.due_on, PreventiveAction.completed_on, PreventiveAction.status)
+            .where(PreventiveAction.due_on >= first, PreventiveAction.due_on < after)
+        )
+    ]  # fmt: skip
+    judged = actions_on_time(due, now.astimezone(zone).date())
+    columns = (
+        Incident.ref, PreventiveAction.description, PreventiveAction.category,
+        PreventiveAction.due_on, PreventiveAction.completed_on, PreventiveAction.status,
+    )  # fmt: skip
+    implemented = db.session.execute(
+        query(*columns)
+        .where(PreventiveAction.completed_on >= first, PreventiveAction.completed_on < after,
+               _published_report())
+        .order_by(PreventiveAction.completed_on, PreventiveAction.id)
+    ).all()  # fmt: skip
+    still_open = db.session.execute(
+        query(*columns)
+        # Not done has no completion date: the index on it finds the open ones (the status
+        # leaves out those marked done before completion dates were kept).
+        .where(PreventiveAction.completed_on.is_(None),
+               PreventiveAction.status != ActionStatus.DONE.value, _published_report())
+        .order_by(PreventiveAction.due_on, PreventiveAction.id)
+    ).all()  # fmt: skip
+    return {
+        "preventive_actions": {
+            "due": judged.due,
+            "on_time": judged.on_time,
+            "late": judged.late,
+            "open_overdue": judged.open_overdue,
+            "percent": _round(judged.percent),
+        },
+        "actions_implemented": [
+            {
+                "ref": row.ref, "description": row.description, "category": row.category,
+                "due_on": row.due_on.isoformat(), "completed_on": row.completed_on.isoformat(),
+                "on_time": row.completed_on <= row.due_on,
+            }
+            for row in implemented
+        ],  # fmt: skip
+        # The priority comes from the action's impact and effort (the actions part's function):
+        # None until it is wired in here.
+        "improvement_initiatives": [
+            {
+                "ref": row.ref, "description": row.description, "category": row.category,
+                "priority": None, "due_on": row.due_on.isoformat(), "status": row.status,
+            }
+            for row in still_open
+        ],  # fmt: skip
+    }
+
+
+def _reported(values) -> dict:
+    total, reported = reported_sum(values)
+    return {"total": total, "reported": reported}
+
+
 def _compliance(value: Compliance) -> dict:
     return {"met": value.met, "total": value.total, "percent": _round(value.percent)}
 
 
 def _spread(value: Spread) -> dict:
-    return {"count": value.count, "median": _round(value.median), "p90": _round(value.p90)}
+    return {
+        "count": value.count,
+        "mean": _round(value.mean),
+        "median": _round(value.median),
+        "p90": _round(value.p90),
+    }
 
 
 def _round(value: float | None) -> float | None:
@@ -347,6 +505,7 @@ def compute_window(window: Interval, agency: Agency | None, now: datetime) -> di
     threshold = policy.rules.recurrence_threshold
     recurring = sum(f.recent_on_same_service >= threshold for f in facts)
     revisions, first_published = _revisions(ids)
+    latest = list(revisions.values())
     by_priority = Counter(incident.priority for incident in incidents)
     causes = Counter(revision.root_cause_category for revision in revisions.values())
     services = _availability(window, _services(agency))
@@ -371,10 +530,12 @@ def compute_window(window: Interval, agency: Agency | None, now: datetime) -> di
         "triaged": _triaged(window, agency),
         "response_times": {
             "detect": _spread(times.detect),
+            "assign": _spread(times.assign),
             "acknowledge": _spread(times.acknowledge),
             "resolve": _spread(times.resolve),
         },
         "resolution": _compliance(resolution_compliance(facts, policy, calendar)),
+        "acknowledgement": _compliance(acknowledgement_compliance(facts, now, policy, calendar)),
         "communication": {
             "first_on_time": _compliance(communication.first_on_time),
             "first_late_by": _spread(communication.late_by),
@@ -382,11 +543,17 @@ def compute_window(window: Interval, agency: Agency | None, now: datetime) -> di
             "cadence_late_by": _spread(communication.cadence_late_by),
         },
         "reviews": _reviews(incidents, first_published, policy, calendar, now),
-        "recurrence": {
-            "recurring": recurring,
-            "total": len(incidents),
-            "percent": _round(100.0 * recurring / len(incidents)) if incidents else None,
+        "recurrence": _recurrence(window, incidents, revisions, policy, calendar),
+        # The "3 in 30 days" review trigger: a reason to review, not the recurrence rate.
+        "review_trigger": {"recurring": recurring},
+        # The policy's numbers the words of the report explain the figures with, as they stood.
+        "definitions": {
+            "recurrence_window": str(policy.rules.recurrence_window),
+            "review_trigger_threshold": threshold,
         },
+        **_actions(window, agency, now, zone),
+        "people_affected": _reported(revision.people_affected_count for revision in latest),
+        "cost_of_downtime": _reported(revision.downtime_cost for revision in latest),
         "root_causes": [
             {"category": cause.value, "label": cause.label, "count": causes.get(cause.value, 0)}
             for cause in RootCause
@@ -435,21 +602,48 @@ def _notable(incidents: list[MonthIncident], revisions: dict[int, ReportRevision
     return notable
 
 
+# The headline figures a schema-1 report never froze (its "recurrence" was the review trigger).
+SCHEMA_2_HEADLINES = ("mttr_mean", "acknowledgement_percent", "recurrence_percent")
+
+
 def headline(figures: dict) -> dict:
-    """The few figures the trend compares month to month."""
+    """The few figures the trend and the year-over-year view compare; those a schema-1 report
+    did not keep are None."""
+    newer = figures.get("schema", 1) >= 2
     return {
-        "month": figures["month"],
+        "month": figures.get("month"),
         "incidents": figures["incidents"]["total"],
         "resolution_percent": figures["resolution"]["percent"],
         "mttr_median": figures["response_times"]["resolve"]["median"],
+        "mttr_mean": figures["response_times"]["resolve"].get("mean"),
         "first_on_time_percent": figures["communication"]["first_on_time"]["percent"],
+        "acknowledgement_percent": figures["acknowledgement"]["percent"] if newer else None,
+        "recurrence_percent": figures["recurrence"]["percent"] if newer else None,
         "availability": figures["availability_overall"],
     }
 
 
+def year_before(month: date) -> date:
+    return date(month.year - 1, month.month, 1)
+
+
+def year_earlier(month: date, agency: Agency | None, now: datetime, frozen: dict[str, dict]):
+    """The headline of the same month a year before: as published when it was, the figures a
+    schema-1 report did not keep computed now; computed when it was not published."""
+    earlier = year_before(month)
+    published = frozen.get(f"{earlier:%Y-%m}")
+    if published is not None and published.get("schema", 1) >= SCHEMA:
+        return headline(published)
+    computed = headline(compute(earlier, agency, now))
+    if published is None:
+        return computed
+    return {**headline(published), **{key: computed[key] for key in SCHEMA_2_HEADLINES}}
+
+
 def build(month: date, agency: Agency | None, now: datetime, frozen: dict[str, dict]) -> dict:
-    """The month's figures and the trend over it and the months before. `frozen` maps "YYYY-MM"
-    to the figures of months already published, which the trend takes as they were published."""
+    """The month's figures, the trend over it and the months before, the same month a year
+    earlier and the policy's targets judged on them. `frozen` maps "YYYY-MM" to the figures of
+    months already published, which the trend takes as they were published."""
     figures = compute(month, agency, now)
     trend = [headline(figures)]
     earlier = month
@@ -459,5 +653,7 @@ def build(month: date, agency: Agency | None, now: datetime, frozen: dict[str, d
         past = frozen.get(key) or compute(earlier, agency, now)
         trend.append(headline(past))
     figures["trend"] = list(reversed(trend))
+    figures["year_earlier"] = year_earlier(month, agency, now, frozen)
+    figures["targets"] = judge_targets(figures, figures["year_earlier"], current_policy().targets)
     figures["computed_at"] = iso_utc(now)
     return figures

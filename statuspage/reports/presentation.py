@@ -1,5 +1,6 @@
 """A monthly report's figures as people read them: sentences, charts with their data tables, and
-the CSV download. Works on the frozen JSON alone, so a published report renders the same forever.
+the CSV download. Works on the frozen JSON alone, so a published report renders the same forever;
+a report frozen before a figure existed (schema 1) renders without it, never with an error.
 """
 
 from __future__ import annotations
@@ -12,7 +13,9 @@ from datetime import date
 from markupsafe import Markup
 
 from ..characters import xml_safe
+from ..policy import current_policy
 from .charts import NARROW, bar_chart, column_chart
+from .models import ActionStatus
 
 MISSING = "–"
 
@@ -88,20 +91,74 @@ class Figure:
 
 
 def headlines(figures: dict) -> list[tuple[str, str]]:
-    """The key figures, as term and description."""
+    """The key figures, as term and description (those a report predates are left out)."""
     times = figures["response_times"]
     communication = figures["communication"]
     reviews = figures["reviews"]
-    return [
+    found = [
         ("Incidents", str(figures["incidents"]["total"])),
         ("Resolved within target", ratio(figures["resolution"], "resolved incident")),
+    ]
+    if "acknowledgement" in figures:
+        found.append(("Acknowledged within the deadline",
+                      ratio(figures["acknowledgement"], "incident")))  # fmt: skip
+    found += [
         ("First public update on time", ratio(communication["first_on_time"], "incident")),
         ("Missed update deadlines", _cadence(communication)),
         ("Reviews published on time", ratio(reviews["on_time"], "review")),
-        ("Recurring incidents", _recurrence(figures["recurrence"])),
-        ("Availability, all services", percent(figures["availability_overall"], 3)),
-        ("Median time to resolve (MTTR)", duration(times["resolve"]["median"])),
-    ] + ([("Not incidents after all", triaged(figures))] if "triaged" in figures else [])
+    ]
+    if "review_trigger" in figures:
+        found += [
+            ("Repeat incidents (same service and cause)", _repeats(figures["recurrence"])),
+            ("Incidents that triggered a recurrence review",
+             str(figures["review_trigger"]["recurring"])),
+        ]  # fmt: skip
+    else:
+        found.append(("Recurring incidents", _recurrence(figures["recurrence"])))
+    if "preventive_actions" in figures:
+        found.append(("Preventive actions done on time", _actions(figures["preventive_actions"])))
+    found.append(("Availability, all services", percent(figures["availability_overall"], 3)))
+    if "assign" in times:  # schema 2 keeps means
+        found.append(("Mean time to resolve (MTTR)", duration(times["resolve"].get("mean"))))
+    found.append(("Median time to resolve (MTTR)", duration(times["resolve"]["median"])))
+    if "people_affected" in figures:
+        found.append(("People affected", _people(figures["people_affected"])))
+    cost = figures.get("cost_of_downtime") or {}
+    if cost.get("total") is not None:
+        found.append(("Cost of downtime", _cost(cost)))
+    if "triaged" in figures:
+        found.append(("Not incidents after all", triaged(figures)))
+    return found
+
+
+def _repeats(recurrence: dict) -> str:
+    if not recurrence["total"]:
+        return "none"
+    return (
+        f"{recurrence['repeats']} of {count(recurrence['total'], 'incident')} "
+        f"({percent(recurrence['percent'])}); causes known for {recurrence['causes_known']}"
+    )
+
+
+def _actions(actions: dict) -> str:
+    """E.g. '3 of 4 (75.0%): 1 late, 0 still open past their day; 6 due in the month'."""
+    judged = actions["on_time"] + actions["late"] + actions["open_overdue"]
+    if not judged:
+        return f"none to judge ({count(actions['due'], 'action')} due in the period)"
+    return (
+        f"{actions['on_time']} of {judged} ({percent(actions['percent'])}): {actions['late']} "
+        f"done late, {actions['open_overdue']} still open past their day"
+    )
+
+
+def _people(people: dict) -> str:
+    if people["total"] is None:
+        return "no review has reported a number yet"
+    return f"{people['total']:,}, as reported by {count(people['reported'], 'review')}"
+
+
+def _cost(cost: dict) -> str:
+    return f"{cost['total']:,}, as reported by {count(cost['reported'], 'review')}"
 
 
 TRIAGE_NOUNS = {
@@ -165,6 +222,13 @@ def by_priority(figures: dict) -> Figure:
 
 RESPONSE_NAMES = {
     "detect": "Time to detect (MTTD)",
+    "assign": "Time to assignment (MTTA)",
+    "acknowledge": "Time to acknowledge",
+    "resolve": "Time to resolve (MTTR)",
+}
+# Schema 1 measured MTTA to acknowledgement, and kept no means.
+RESPONSE_NAMES_SCHEMA_1 = {
+    "detect": "Time to detect (MTTD)",
     "acknowledge": "Time to acknowledge (MTTA)",
     "resolve": "Time to resolve (MTTR)",
 }
@@ -172,35 +236,56 @@ RESPONSE_NAMES = {
 
 def response_times(figures: dict) -> Figure:
     times = figures["response_times"]
-    medians = [(RESPONSE_NAMES[name], times[name]["median"]) for name in RESPONSE_NAMES]
+    if "assign" not in times:
+        return _response_medians(times)
+    means = [(RESPONSE_NAMES[name], times[name]["mean"]) for name in RESPONSE_NAMES]
     said = "; ".join(
-        f"{label.split(' (')[0].lower()}: median {duration(times[name]['median'])}, "
+        f"{label.split(' (')[0].lower()}: mean {duration(times[name]['mean'])}, "
+        f"median {duration(times[name]['median'])}, "
         f"90th percentile {duration(times[name]['p90'])}"
         for name, label in RESPONSE_NAMES.items()
         if times[name]["count"]
     )
     return Figure(
         "chart-response",
+        "Response times (mean)",
+        (said[0].upper() + said[1:] + ".") if said else "No incident to measure.",
+        drawn(bar_chart, "chart-response", "Mean response times", means, say=duration),
+        ["Measure", "Incidents measured", "Mean", "Median", "90th percentile"],
+        [
+            [
+                label, str(times[name]["count"]), duration(times[name]["mean"]),
+                duration(times[name]["median"]), duration(times[name]["p90"]),
+            ]
+            for name, label in RESPONSE_NAMES.items()
+        ],
+    )  # fmt: skip
+
+
+def _response_medians(times: dict) -> Figure:
+    """A schema-1 report's response times, as it was published: medians and p90."""
+    medians = [(RESPONSE_NAMES_SCHEMA_1[name], times[name]["median"])
+               for name in RESPONSE_NAMES_SCHEMA_1]  # fmt: skip
+    said = "; ".join(
+        f"{label.split(' (')[0].lower()}: median {duration(times[name]['median'])}, "
+        f"90th percentile {duration(times[name]['p90'])}"
+        for name, label in RESPONSE_NAMES_SCHEMA_1.items()
+        if times[name]["count"]
+    )
+    return Figure(
+        "chart-response",
         "Response times (median)",
         (said[0].upper() + said[1:] + ".") if said else "No incident to measure.",
-        drawn(
-            bar_chart,
-            "chart-response",
-            "Median response times",
-            medians,
-            say=duration,
-        ),  # fmt: skip
+        drawn(bar_chart, "chart-response", "Median response times", medians, say=duration),
         ["Measure", "Incidents measured", "Median", "90th percentile"],
         [
             [
-                label,
-                str(times[name]["count"]),
-                duration(times[name]["median"]),
+                label, str(times[name]["count"]), duration(times[name]["median"]),
                 duration(times[name]["p90"]),
             ]
-            for name, label in RESPONSE_NAMES.items()
-        ],  # fmt: skip
-    )
+            for name, label in RESPONSE_NAMES_SCHEMA_1.items()
+        ],
+    )  # fmt: skip
 
 
 def availability(figures: dict) -> Figure:
@@ -333,12 +418,150 @@ def figures_for(figures: dict) -> list[Figure]:
     ]
 
 
+@dataclass(frozen=True)
+class Table:
+    """A table of words: its caption, a sentence before it, the column headers, the rows (the
+    first cell of each names the row)."""
+
+    id: str
+    caption: str
+    summary: str
+    headers: list[str]
+    rows: list[list[str]]
+
+
+JUDGED = {True: "Met", False: "Not met", None: "Not measurable"}
+
+
+def _target_value(row: dict) -> str:
+    return duration(row["value"]) if row["figure"] == "mttr_mean" else percent(row["value"])
+
+
+def targets(figures: dict) -> Table | None:
+    """The policy's targets against the month's figures, judged in words (never by colour)."""
+    rows = figures.get("targets")
+    if not rows:
+        return None
+    met = sum(row["met"] is True for row in rows)
+    missed = [row["label"].lower() for row in rows if row["met"] is False]
+    summary = f"{met} of {count(len(rows), 'target')} met." + (
+        f" Not met: {', '.join(missed)}." if missed else ""
+    )
+    return Table(
+        "targets", "The policy's targets", summary,
+        ["Figure", "Target", "This month", "Judged"],
+        [[row["label"], row["target"], _target_value(row), JUDGED[row["met"]]] for row in rows],
+    )  # fmt: skip
+
+
+YEAR_MEASURES = (
+    ("incidents", "Incidents", str),
+    ("mttr_mean", "Mean time to resolve", duration),
+    ("mttr_median", "Median time to resolve", duration),
+    ("resolution_percent", "Resolved within target", percent),
+    ("acknowledgement_percent", "Acknowledged within the deadline", percent),
+    ("recurrence_percent", "Repeat incidents (same service and cause)", percent),
+    ("first_on_time_percent", "First public update on time", percent),
+    ("availability", "Availability, all services", lambda value: percent(value, 3)),
+)
+
+
+def year_over_year(figures: dict) -> Table | None:
+    """This month beside the same month a year earlier (as published then, when it was)."""
+    earlier = figures.get("year_earlier")
+    if not earlier or not figures.get("trend"):
+        return None
+    now = figures["trend"][-1]
+    this, then = month_name(figures["month"]), month_name(earlier["month"])
+
+    def said(say, value) -> str:
+        return MISSING if value is None else say(value)
+
+    return Table(
+        "year-over-year", f"{this} and {then}",
+        f"The same figures for {then}, a year earlier, beside this month's."
+        + (" No incident was detected then." if not earlier["incidents"] else ""),
+        ["Figure", this, then],
+        [[label, said(say, now.get(key)), said(say, earlier.get(key))]
+         for key, label, say in YEAR_MEASURES],
+    )  # fmt: skip
+
+
+def _day(iso: str) -> str:
+    return f"{date.fromisoformat(iso):%-d %b %Y}"
+
+
+def _category(value: str) -> str:
+    # The raw category until the actions' labels are wired in (reports/actions.py).
+    return value or "Not given"
+
+
+def actions_implemented(figures: dict) -> Table | None:
+    items = figures.get("actions_implemented")
+    if items is None:
+        return None
+    late = sum(not item["on_time"] for item in items)
+    summary = (
+        f"{count(len(items), 'preventive action')} from published reviews completed in the "
+        f"month, {late} after its due date."
+        if items
+        else "No preventive action from a published review was completed in the month."
+    )
+    return Table(
+        "actions-implemented", "Preventive actions implemented", summary,
+        ["Action", "Incident", "Category", "Due", "Completed", "On time"],
+        [[item["description"], item["ref"], _category(item["category"]), _day(item["due_on"]),
+          _day(item["completed_on"]), "On time" if item["on_time"] else "Late"]
+         for item in items],
+    )  # fmt: skip
+
+
+def improvement_initiatives(figures: dict) -> Table | None:
+    items = figures.get("improvement_initiatives")
+    if items is None:
+        return None
+    summary = (
+        f"{count(len(items), 'action')} from published reviews still open when the figures "
+        "were computed, soonest due first."
+        if items
+        else "Every action from published reviews was done when the figures were computed."
+    )
+    return Table(
+        "improvement-initiatives", "Improvement initiatives", summary,
+        ["Action", "Incident", "Category", "Priority", "Due", "Status"],
+        [[item["description"], item["ref"], _category(item["category"]),
+          item["priority"] or "Not set", _day(item["due_on"]),
+          ActionStatus(item["status"]).label]
+         for item in items],
+    )  # fmt: skip
+
+
+def definitions(figures: dict) -> dict:
+    """The policy's numbers behind the words that explain the figures: as frozen with the report,
+    or today's policy for a report frozen before they were kept."""
+    if "definitions" in figures:
+        return figures["definitions"]
+    rules = current_policy().rules
+    return {
+        "recurrence_window": str(rules.recurrence_window),
+        "review_trigger_threshold": rules.recurrence_threshold,
+    }
+
+
 def page(figures: dict) -> dict:
     """What the report's template needs (the public page and the admin preview alike)."""
     return {
         "figures": figures,
         "charts": figures_for(figures),
         "headlines": headlines(figures),
+        "sections": {
+            "targets": targets(figures),
+            "year_over_year": year_over_year(figures),
+            "implemented": actions_implemented(figures),
+            "initiatives": improvement_initiatives(figures),
+            "definitions": definitions(figures),
+            "schema": figures.get("schema", 1),
+        },
     }
 
 
@@ -364,6 +587,8 @@ def csv_rows(figures: dict) -> list[list]:
                  for key, value in spread.items()]  # fmt: skip
     for key, value in figures["resolution"].items():
         rows.append(["resolution_within_target", "all", key, value])
+    for key, value in figures.get("acknowledgement", {}).items():
+        rows.append(["acknowledgement_within_deadline", "all", key, value])
     communication = figures["communication"]
     for key, value in communication["first_on_time"].items():
         rows.append(["first_communication_on_time", "all", key, value])
@@ -379,6 +604,19 @@ def csv_rows(figures: dict) -> list[list]:
         rows.append(["reviews_on_time", "all", key, value])
     for key, value in figures["recurrence"].items():
         rows.append(["recurrence", "all", key, value])
+    for key, value in figures.get("review_trigger", {}).items():
+        rows.append(["review_trigger", "all", key, value])
+    for key, value in figures.get("preventive_actions", {}).items():
+        rows.append(["preventive_actions_due", "all", key, value])
+    for section in ("actions_implemented", "improvement_initiatives"):
+        if section in figures:
+            rows.append([section, "all", "count", len(figures[section])])
+    for section in ("people_affected", "cost_of_downtime"):
+        for key, value in figures.get(section, {}).items():
+            rows.append([section, "all", key, value])
+    for item in figures.get("targets", []):
+        rows += [["targets", item["figure"], "value", item["value"]],
+                 ["targets", item["figure"], "met", item["met"]]]  # fmt: skip
     for item in figures["root_causes"]:
         rows.append(["root_causes", item["category"], "count", item["count"]])
     for item in figures["availability"]:
@@ -389,6 +627,10 @@ def csv_rows(figures: dict) -> list[list]:
         for key, value in item.items():
             if key != "month":
                 rows.append(["trend", item["month"], key, value])
+    earlier = figures.get("year_earlier")
+    for key, value in (earlier or {}).items():
+        if key != "month":
+            rows.append(["year_earlier", earlier["month"], key, value])
     return rows
 
 

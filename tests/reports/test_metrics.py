@@ -13,13 +13,20 @@ import pytest
 from statuspage.incidents.deadlines import IncidentFacts
 from statuspage.policy import BusinessCalendar, Targets, build_policy
 from statuspage.reports.metrics import (
+    ActionDates,
+    ActionsOnTime,
     Compliance,
+    Occurrence,
     Spread,
     Timing,
+    acknowledgement_compliance,
+    actions_on_time,
     availability,
     communication_timeliness,
     judge_targets,
     month_window,
+    recurrence,
+    reported_sum,
     resolution_compliance,
     response_times,
     spread,
@@ -69,27 +76,35 @@ def test_a_month_without_trouble_is_fully_available():
 
 
 def test_percentiles_interpolate_like_percentile_cont():
-    assert spread([]) == Spread(0, None, None)
-    assert spread([7.0]) == Spread(1, 7.0, 7.0)
-    assert spread([30.0, 10.0, 20.0]) == Spread(3, 20.0, 28.0)  # p90: 20 + 0.8 x 10
-    assert spread([12.0, 1.0, 8.0, 5.0]) == Spread(4, 6.5, pytest.approx(10.8))
+    assert spread([]) == Spread(0, None, None, None)
+    assert spread([7.0]) == Spread(1, 7.0, 7.0, 7.0)
+    assert spread([30.0, 10.0, 20.0]) == Spread(3, 20.0, 28.0, 20.0)  # p90: 20 + 0.8 x 10
+    assert spread([12.0, 1.0, 8.0, 5.0]) == Spread(4, 6.5, pytest.approx(10.8), 6.5)
+
+
+def test_the_mean_is_pulled_by_a_long_incident_where_the_median_is_not():
+    # p90 at position 0.9 x 3 = 2.7: 30 + 0.7 x 270 = 219; mean 360 / 4 = 90.
+    assert spread([10.0, 20.0, 30.0, 300.0]) == Spread(4, 25.0, pytest.approx(219.0), 90.0)
 
 
 def test_response_times_mttd_mtta_mttr():
     incidents = [
-        Timing(detected_at=utc(1, 2, 40), started_at=utc(1, 2, 30),
-               acknowledged_at=utc(1, 2, 45), resolved_at=utc(1, 5, 10)),  # 10, 5, 150
+        Timing(detected_at=utc(1, 2, 40), started_at=utc(1, 2, 30), assigned_at=utc(1, 2, 43),
+               acknowledged_at=utc(1, 2, 45), resolved_at=utc(1, 5, 10)),  # 10, 3, 5, 150
         Timing(detected_at=utc(1, 5), acknowledged_at=utc(1, 5, 12),
                resolved_at=utc(1, 7)),  # start unknown; 12, 120
         Timing(detected_at=utc(9, 4, 20), started_at=utc(9, 3, 50),
                acknowledged_at=utc(9, 4, 21)),  # 30, 1, still open
         Timing(detected_at=utc(20, 15), started_at=utc(20, 14, 40),
-               acknowledged_at=utc(20, 15, 8), resolved_at=utc(20, 16)),  # 20, 8, 60
+               acknowledged_at=utc(20, 15, 8), resolved_at=utc(20, 16),
+               assigned_at=utc(20, 15, 13)),  # 20, 13, 8, 60
     ]  # fmt: skip
     result = response_times(incidents)
-    assert result.detect == Spread(3, 20.0, 28.0)
-    assert result.acknowledge == Spread(4, 6.5, pytest.approx(10.8))
-    assert result.resolve == Spread(3, 120.0, 144.0)
+    assert result.detect == Spread(3, 20.0, 28.0, 20.0)
+    # To assignment: only two were assigned (3 and 13 min).
+    assert result.assign == Spread(2, 8.0, 12.0, 8.0)
+    assert result.acknowledge == Spread(4, 6.5, pytest.approx(10.8), 6.5)
+    assert result.resolve == Spread(3, 120.0, 144.0, 110.0)  # (150 + 120 + 60) / 3
 
 
 X = utc(23, 15)  # Monday 23 November, 10:00 AM EST
@@ -127,9 +142,77 @@ def test_communication_timeliness_first_update_and_cadence():
     cadence = [m(5), m(25), m(40)]
     result = communication_timeliness(FIXTURE, cadence, POLICY, CALENDAR)
     assert result.first_on_time == Compliance(met=2, total=4)
-    assert result.late_by == Spread(1, 15.0, 15.0)
+    assert result.late_by == Spread(1, 15.0, 15.0, 15.0)
     assert result.cadence_breaches == 3
-    assert result.cadence_late_by == Spread(3, 25.0, 37.0)
+    assert result.cadence_late_by == Spread(3, 25.0, 37.0, pytest.approx(70 / 3))
+
+
+def acknowledged(priority: int, after: int | None) -> IncidentFacts:
+    return IncidentFacts(
+        detected_at=X, priorities=((X, priority),), tier=1,
+        acknowledged_at=X + m(after) if after is not None else None,
+    )  # fmt: skip
+
+
+def test_acknowledgement_compliance_judges_the_unacknowledged_only_once_late():
+    assert str(POLICY[1].acknowledge) == "5 minutes"  # the seed policy
+    incidents = [
+        acknowledged(1, 5),  # on the deadline: met
+        acknowledged(1, 6),  # a minute late
+        acknowledged(1, None),  # not acknowledged, deadline passed at `now`: missed
+    ]
+    assert acknowledgement_compliance(incidents, X + m(30), POLICY, CALENDAR) == Compliance(1, 3)
+    # Three minutes in, the unacknowledged one still has time: not judged.
+    assert acknowledgement_compliance(incidents, X + m(3), POLICY, CALENDAR) == Compliance(1, 2)
+
+
+def seen(incident_id: int, day: int, services: set[int], cause: str | None) -> Occurrence:
+    return Occurrence(incident_id, utc(day, 15), frozenset(services), cause)
+
+
+def test_a_repeat_is_the_same_service_and_cause_within_the_window():
+    history = [
+        seen(1, 1, {10}, "capacity"),  # before the period
+        seen(2, 20, {10, 11}, "capacity"),  # repeats 1: service 10, capacity, 19 days later
+        seen(3, 21, {11}, "network"),  # service 11 again, another cause: not a repeat
+        seen(4, 22, {12}, "capacity"),  # capacity again, another service: not a repeat
+        seen(5, 23, {11}, "unknown"),  # unknown never matches
+        seen(6, 24, {11}, "unknown"),
+        seen(7, 25, {11}, None),  # no published review
+    ]
+    found = recurrence(history[1:], history, POLICY, CALENDAR)
+    assert (found.repeats, found.total, found.causes_known) == (1, 6, 3)
+    assert found.percent == pytest.approx(100 / 6)
+
+
+def test_a_repeat_outside_the_window_does_not_count():
+    first = Occurrence(1, utc(1, 15), frozenset({10}), "data")
+    exactly = Occurrence(2, utc(1, 15) + timedelta(days=30), frozenset({10}), "data")
+    later = Occurrence(3, utc(1, 15) + timedelta(days=30, minutes=1), frozenset({10}), "data")
+    assert recurrence([exactly], [first, exactly], POLICY, CALENDAR).repeats == 1
+    assert recurrence([later], [first, later], POLICY, CALENDAR).repeats == 0
+    assert recurrence([], [], POLICY, CALENDAR).percent is None
+
+
+def test_actions_done_by_their_day_are_on_time():
+    day = date(2026, 11, 20)
+    actions = [
+        ActionDates(day, day, True),  # on the day: on time
+        ActionDates(day, date(2026, 11, 21), True),  # a day late
+        ActionDates(day, None, False),  # still open after its day: overdue
+        ActionDates(date(2026, 11, 30), None, False),  # open, not yet due: not judged
+        ActionDates(day, None, True),  # done before dates were kept: not judged
+    ]
+    result = actions_on_time(actions, today=date(2026, 11, 25))
+    assert result == ActionsOnTime(due=5, on_time=1, late=1, open_overdue=1)
+    assert result.percent == pytest.approx(100 / 3)
+    assert actions_on_time([], date(2026, 11, 25)).percent is None
+
+
+def test_sums_of_reported_numbers_are_none_when_nothing_was_reported():
+    assert reported_sum([1200, None, 300]) == (1500, 2)
+    assert reported_sum([None, None]) == (None, 0)
+    assert reported_sum([0]) == (0, 1)
 
 
 TARGETS = Targets(mttr_reduction_per_year=20.0, recurrence_rate_below=10.0,

@@ -155,9 +155,11 @@ def test_incidents_count_in_the_month_they_were_detected(november):
 
 def test_response_times_median_and_90th_percentile(november):
     assert november["response_times"] == {
-        "detect": {"count": 2, "median": 2.5, "p90": 4.5},  # B 5, E 0; the rest not known
-        "acknowledge": {"count": 5, "median": 10.0, "p90": 26.0},  # 4 7 10 20 30
-        "resolve": {"count": 4, "median": 117.5, "p90": 246.0},  # 60 115 120 300; D3 open
+        "detect": {"count": 2, "mean": 2.5, "median": 2.5, "p90": 4.5},  # B 5, E 0
+        "assign": {"count": 0, "mean": None, "median": None, "p90": None},  # none assigned
+        "acknowledge": {"count": 5, "mean": 14.2, "median": 10.0, "p90": 26.0},  # 4 7 10 20 30
+        # 60 115 120 300 (D3 open): mean 595 / 4
+        "resolve": {"count": 4, "mean": 148.75, "median": 117.5, "p90": 246.0},
     }
 
 
@@ -170,10 +172,12 @@ def test_communication_timeliness(november):
     communication = november["communication"]
     # B, C (on time as a P2) and E (15 min late) are judged; P3s have no deadline.
     assert communication["first_on_time"] == {"met": 2, "total": 3, "percent": 66.67}
-    assert communication["first_late_by"] == {"count": 1, "median": 15.0, "p90": 15.0}
+    assert communication["first_late_by"] == {"count": 1, "mean": 15.0, "median": 15.0, "p90": 15.0}
     # C 15 min and B 25 min late; A's miss was due in October, D3's was an acknowledgement.
     assert communication["cadence_breaches"] == 2
-    assert communication["cadence_late_by"] == {"count": 2, "median": 20.0, "p90": 24.0}
+    assert communication["cadence_late_by"] == {
+        "count": 2, "mean": 20.0, "median": 20.0, "p90": 24.0,
+    }  # fmt: skip
 
 
 def test_reviews_published_on_time(november):
@@ -186,10 +190,13 @@ def test_reviews_published_on_time(november):
     }
 
 
-def test_recurrence_rate(november):
+def test_recurrence_rate_and_the_review_trigger_apart(november):
     # Refunds: D1 (28 Oct), D2 (5 Nov), C (9 Nov), D3 (20 Nov). C is the third within 30 days,
-    # D3 the fourth; B and E have one other filing incident each within 30 days.
-    assert november["recurrence"] == {"recurring": 2, "total": 5, "percent": 40.0}
+    # D3 the fourth; B and E have one other filing incident each within 30 days: the "3 in 30
+    # days" review trigger counts C and D3.
+    assert november["review_trigger"] == {"recurring": 2}
+    # Only B has a published cause (configuration) and nothing before it shares one: no repeat.
+    assert november["recurrence"] == {"repeats": 0, "total": 5, "percent": 0.0, "causes_known": 1}
 
 
 def test_root_cause_distribution(november):
@@ -228,7 +235,8 @@ def test_the_trend_compares_with_the_months_before(november):
     # A (150 min, within P2's 4 h) and D1 (60 min); A's first 90 min of outage were in October.
     assert october == {
         "month": "2026-10", "incidents": 2, "resolution_percent": 100.0, "mttr_median": 105.0,
-        "first_on_time_percent": 100.0, "availability": 99.8992,
+        "mttr_mean": 105.0, "first_on_time_percent": 100.0, "availability": 99.8992,
+        "acknowledgement_percent": 100.0, "recurrence_percent": 0.0,
     }  # fmt: skip
     assert november["trend"][0]["incidents"] == 0 and november["trend"][0]["availability"] == 100.0
 

@@ -65,12 +65,15 @@ def test_only_real_incidents_are_counted_and_the_rest_apart(month):
     assert figures["incidents"]["total"] == 1
     assert figures["incidents"]["by_priority"] == {"P1": 0, "P2": 1, "P3": 0, "P4": 0}
     assert figures["triaged"] == {"duplicate": 1, "false_alarm": 1, "service_request": 2}
-    assert figures["response_times"]["resolve"] == {"count": 1, "median": 60.0, "p90": 60.0}
+    assert figures["response_times"]["resolve"] == {
+        "count": 1, "mean": 60.0, "median": 60.0, "p90": 60.0,
+    }  # fmt: skip
     assert figures["resolution"] == {"met": 1, "total": 1, "percent": 100.0}
     assert figures["communication"]["first_on_time"]["total"] == 1
     assert figures["communication"]["cadence_breaches"] == 0
     assert figures["reviews"]["required"] == 1  # the real P2's; none for the rest
-    assert figures["recurrence"] == {"recurring": 0, "total": 1, "percent": 0.0}
+    assert figures["review_trigger"] == {"recurring": 0}
+    assert figures["recurrence"]["repeats"] == 0 and figures["recurrence"]["total"] == 1
     (filing,) = figures["availability"]
     assert filing["downtime_minutes"] == 60.0  # the real outage only
     assert [item["title"] for item in figures["notable"]] == ["Real"]
