@@ -16,6 +16,7 @@ from .. import clock
 from ..catalog.models import Agency
 from ..extensions import db
 from ..reports import presentation, quarterly
+from ..reports.presentation import JUDGED
 from ..reports.quarterly import Quarter
 from . import messages
 from .models import Position
@@ -41,21 +42,20 @@ def link(agency: Agency, quarter: Quarter) -> str:
     return base + url_for("admin.quarterly_report", slug=agency.slug, quarter=quarter.name)
 
 
-def _target_lines(rows: list[dict]) -> list[str]:
-    return [
-        f"- {row['label']}: {quarterly.target_value(row)} "
-        f"(target: {row['target'][:1].lower()}{row['target'][1:]})"
-        for row in rows
-    ] or ["- None."]
+def _target_lines(rows: list[list[str]]) -> list[str]:
+    return [f"- {label}: {value} (target: {target[:1].lower()}{target[1:]})"
+            for label, target, value, _ in rows] or ["- None."]  # fmt: skip
 
 
 def text_of(agency: Agency, quarter: Quarter, figures: dict) -> tuple[str, str]:
-    """The subject and the plain text."""
-    outcome = quarterly.targets_by_outcome(figures)
-    judged = len(outcome["met"]) + len(outcome["not_met"])
+    """The subject and the plain text: the page's targets table, grouped by its judgement."""
+    table = quarterly.targets(figures)
+    met, not_met, unmeasurable = (
+        [row for row in table.rows if row[3] == JUDGED[outcome]] for outcome in (True, False, None)
+    )
     subject = (
         f"Quarterly review for {agency.name}, {quarter.label}: "
-        + (f"{len(outcome['met'])} of {judged} targets met" if judged else "no target judged")
+        f"{len(met)} of {len(table.rows)} targets met"
     )
     lines = [
         f"The quarterly review of {agency.name} for {quarter.label} ({quarter.spoken}).",
@@ -64,17 +64,17 @@ def text_of(agency: Agency, quarter: Quarter, figures: dict) -> tuple[str, str]:
         *(f"- {term}: {description}" for term, description in presentation.headlines(figures)),
         "",
         f"Against {quarter.year_earlier().label}, a year earlier",
-        *(f"- {measure}: {now} (a year earlier: {then})"
-          for measure, now, then in quarterly.comparison(figures)),
+        *(f"- {label}: {now} (a year earlier: {then})"
+          for label, now, then in quarterly.comparison(figures).rows),
         "",
         "Targets met",
-        *_target_lines(outcome["met"]),
+        *_target_lines(met),
         "",
         "Targets not met",
-        *_target_lines(outcome["not_met"]),
+        *_target_lines(not_met),
     ]  # fmt: skip
-    if outcome["not_judged"]:
-        lines += ["", "Not judged (nothing to measure yet)", *_target_lines(outcome["not_judged"])]
+    if unmeasurable:
+        lines += ["", "Not measurable this quarter", *_target_lines(unmeasurable)]
     lines += ["", f"The whole review, with each month: {link(agency, quarter)}"]
     return subject, "\n".join(lines)
 

@@ -13,7 +13,7 @@ from __future__ import annotations
 import csv
 import io
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date, datetime
 
 from ..catalog.models import Agency
@@ -113,9 +113,9 @@ def compute(quarter: Quarter, agency: Agency | None, now: datetime) -> dict:
 
 
 def headline(figures: dict) -> dict:
-    """The quarter's few headline figures: the month's headline, named by the quarter."""
-    named = monthly.headline({**figures, "month": figures["quarter"]})
-    return {"quarter": named.pop("month"), **named}
+    """The quarter's few headline figures, as a month's; its "month" names the period, here the
+    quarter (e.g. "2026-Q4")."""
+    return monthly.headline({**figures, "month": figures["quarter"]})
 
 
 def build(quarter: Quarter, agency: Agency, now: datetime) -> dict:
@@ -140,102 +140,89 @@ def build(quarter: Quarter, agency: Agency, now: datetime) -> dict:
 
 # --- as people read it ---------------------------------------------------------------------------
 
-# headline key -> (what it is, how it is written); a key a headline lacks (a month published
-# before the figure existed) is shown as missing.
-MEASURES = {
-    "incidents": ("Incidents", str),
-    "resolution_percent": ("Resolved within target", presentation.percent),
-    "mttr_mean": ("Mean time to resolve", presentation.duration),
-    "mttr_median": ("Median time to resolve", presentation.duration),
-    "first_on_time_percent": ("First public update on time", presentation.percent),
-    "availability": ("Availability, all services",
-                     lambda value: presentation.percent(value, 3)),  # fmt: skip
-}
+
+def _said(say, value) -> str:
+    return presentation.MISSING if value is None else say(value)
 
 
-def _measures(headlines: list[dict]) -> list[str]:
-    return [key for key in MEASURES if any(key in item for item in headlines)]
+def _measures(headlines: list[dict]):
+    """The monthly report's year-over-year measures, but those none of these headlines has
+    (a month published before the figure existed)."""
+    return [(key, label, say) for key, label, say in presentation.YEAR_MEASURES
+            if any(item.get(key) is not None for item in headlines)]  # fmt: skip
 
 
-def _written(key: str, item: dict) -> str:
-    value = item.get(key)
-    return presentation.MISSING if value is None else MEASURES[key][1](value)
+def month_table(figures: dict) -> presentation.Table:
+    """The quarter's months side by side (those begun), as published when they are."""
+    measures = _measures(figures["months"])
+    published = sum(item["published"] for item in figures["months"])
+    return presentation.Table(
+        "months", "Month by month",
+        f"The quarter's months{'' if figures['complete'] else ' so far'}: {published} of "
+        f"{len(figures['months'])} published, shown as published; the others as they stand now.",
+        ["Month", *(label for _, label, _ in measures)],
+        [[presentation.month_name(item["month"])
+          + ("" if item["published"] else " (not published)"),
+          *(_said(say, item.get(key)) for key, _, say in measures)]
+         for item in figures["months"]],
+    )  # fmt: skip
 
 
-def month_table(figures: dict) -> tuple[list[str], list[list[str]]]:
-    """The three months side by side: headers, then a row per month begun."""
-    keys = _measures(figures["months"])
-    rows = [
-        [presentation.month_name(item["month"])
-         + ("" if item.get("published") else " (not published)"),
-         *(_written(key, item) for key in keys)]  # fmt: skip
-        for item in figures["months"]
-    ]
-    return ["Month", *(MEASURES[key][0] for key in keys)], rows
-
-
-def comparison(figures: dict) -> list[list[str]]:
-    """This quarter against the same quarter a year earlier: measure, now, then."""
+def comparison(figures: dict) -> presentation.Table:
+    """This quarter beside the same quarter a year earlier."""
     now, then = headline(figures), figures["year_earlier"]
-    return [[MEASURES[key][0], _written(key, now), _written(key, then)]
-            for key in _measures([now, then])]  # fmt: skip
+    this, earlier = (Quarter.parse(item["month"]).label for item in (now, then))
+    return presentation.Table(
+        "year-earlier", f"{this} and {earlier}",
+        f"The same figures for {earlier}, a year earlier, beside this quarter's."
+        + (" No incident was detected then." if not then["incidents"] else ""),
+        ["Figure", this, earlier],
+        [[label, _said(say, now.get(key)), _said(say, then.get(key))]
+         for key, label, say in _measures([now, then])],
+    )  # fmt: skip
 
 
-def target_value(row: dict) -> str:
-    if row["value"] is None:
-        return presentation.MISSING
-    if row["figure"].startswith("mttr"):
-        return presentation.duration(row["value"])
-    return presentation.percent(row["value"])
+def targets(figures: dict) -> presentation.Table:
+    """The monthly report's targets table, for the quarter."""
+    table = presentation.targets(figures)
+    return replace(table, headers=["Figure", "Target", "This quarter", "Judged"])
 
 
-def verdict(row: dict) -> str:
-    """Met or not, in words (never a colour alone)."""
-    if row["met"] is None:
-        return "Not judged: nothing to measure yet"
-    return "Met" if row["met"] else "Not met"
-
-
-def targets_by_outcome(figures: dict) -> dict[str, list[dict]]:
-    """The targets met, not met and not judged, in the policy's order."""
-    grouped: dict[str, list[dict]] = {"met": [], "not_met": [], "not_judged": []}
-    for row in figures["targets"]:
-        grouped["not_judged" if row["met"] is None else "met" if row["met"] else "not_met"].append(
-            row
-        )
-    return grouped
+def sections(figures: dict) -> dict:
+    """The monthly report's sections the quarter shares (its targets and year earlier are shown
+    apart, as a quarter's)."""
+    return {
+        "targets": None,
+        "year_over_year": None,
+        "implemented": presentation.actions_implemented(figures),
+        "initiatives": presentation.improvement_initiatives(figures),
+        "definitions": presentation.definitions(figures),
+        "schema": figures.get("schema", 1),
+    }
 
 
 def page(figures: dict) -> dict:
-    """What the quarter's template needs, beside the monthly report's own presentation."""
-    month_headers, month_rows = month_table(figures)
+    """What the quarter's template needs: its own tables and the monthly report's."""
     return {
         "figures": figures,
         "charts": [presentation.by_priority(figures), presentation.response_times(figures),
                    presentation.availability(figures), presentation.root_causes(figures)],
         "headlines": presentation.headlines(figures),
-        "month_headers": month_headers,
-        "month_rows": month_rows,
+        "sections": sections(figures),
+        "targets": targets(figures),
+        "months": month_table(figures),
         "comparison": comparison(figures),
-        "targets": [(row, target_value(row), verdict(row)) for row in figures["targets"]],
     }  # fmt: skip
 
 
 def csv_rows(figures: dict) -> list[list]:
-    """The monthly CSV's rows for the quarter's figures, then its months, the year earlier and
-    the targets."""
+    """The monthly CSV's rows for the quarter (its year earlier and targets among them), then
+    its months."""
     rows = presentation.csv_rows({**figures, "month": figures["quarter"], "trend": []})
     rows[0] = ["report", figures["scope"]["name"], "quarter", figures["quarter"]]
     for item in figures["months"]:
         rows += [["month", item["month"], key, value] for key, value in item.items()
                  if key != "month"]  # fmt: skip
-    earlier = figures["year_earlier"]
-    rows += [["year_earlier", earlier["quarter"], key, value] for key, value in earlier.items()
-             if key != "quarter"]  # fmt: skip
-    for row in figures["targets"]:
-        rows += [["targets", row["figure"], "value", row["value"]],
-                 ["targets", row["figure"], "target", row["target"]],
-                 ["targets", row["figure"], "met", row["met"]]]  # fmt: skip
     return rows
 
 

@@ -77,19 +77,23 @@ def test_the_message_gives_the_headline_figures_the_targets_and_the_link(agencie
     (message,) = [m for m in smtp.messages if str(m["To"]) == "cio@revenue.gov"]
     text = message.get_body(("plain",)).get_content()
     met, not_met = text.split("Targets met\n")[1].split("Targets not met\n")
-    # The message says how many targets could be judged (more once the figures measure more).
-    judged = sum(section.split("\n\n")[0].count("- ") for section in (met, not_met))
     assert str(message["Subject"]) == (
-        f"Quarterly review for Department of Revenue, Q4 2026: 1 of {judged} targets met"
+        "Quarterly review for Department of Revenue, Q4 2026: 2 of 4 targets met"
     )
     assert "The quarterly review of Department of Revenue for Q4 2026 (October to December 2026)."\
         in text
     assert "- Incidents: 2" in text
     assert "- Resolved within target: 1 of 2 resolved incidents (50.0%)" in text
     assert "Against Q4 2025, a year earlier\n- Incidents: 2 (a year earlier: 0)" in text
-    assert met.startswith("- Recurrence (same service and cause): 0.0% (target: below 10%)")
+    assert met.startswith(
+        "- Recurrence (same service and cause): 0.0% (target: below 10%)\n"
+        "- Acknowledged within the deadline: 100.0% (target: at least 95%)\n"
+    )
     assert "- Resolved within the target time: 50.0% (target: at least 95%)" in not_met
     assert "Resolved within" not in met
-    assert "Not judged (nothing to measure yet)\n- Mean time to resolve" in text
+    assert (
+        "Not measurable this quarter\n"
+        "- Mean time to resolve: 3\u00a0h\u00a020\u00a0min (target: down by at least 20%"
+    ) in text
     assert "https://status.example.gov/admin/reports/quarterly/revenue/2026-Q4" in text
     assert "I have seen this: https://status.example.gov/" in text
