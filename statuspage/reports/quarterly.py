@@ -171,7 +171,8 @@ def month_table(figures: dict) -> presentation.Table:
 def comparison(figures: dict) -> presentation.Table:
     """This quarter beside the same quarter a year earlier."""
     now, then = headline(figures), figures["year_earlier"]
-    this, earlier = (Quarter.parse(item["month"]).label for item in (now, then))
+    # Named by their headlines: the year before the earliest a reader may ask for is no Quarter.
+    this, earlier = (f"Q{item['month'][-1]} {item['month'][:4]}" for item in (now, then))
     return presentation.Table(
         "year-earlier", f"{this} and {earlier}",
         f"The same figures for {earlier}, a year earlier, beside this quarter's."

@@ -136,6 +136,13 @@ def test_the_review_has_each_month_the_year_earlier_and_the_targets(revenue):
     assert ["Resolved within the target time", "At least 95%", "66.7%", "Not met"] in table.rows
 
 
+def test_the_earliest_quarter_a_reader_may_ask_for_compares_with_the_year_before_it(revenue):
+    review = quarterly.build(Quarter(2000, 1), revenue, AFTER_Q4)
+    table = quarterly.comparison(review)
+    assert table.headers == ["Figure", "Q1 2000", "Q1 1999"]
+    assert table.rows[0] == ["Incidents", "0", "0"]
+
+
 def test_a_quarter_still_running_shows_the_months_begun_so_far(revenue):
     review = quarterly.build(Quarter(2026, 4), revenue, utc(2026, 11, 20, 12))
     assert review["complete"] is False
