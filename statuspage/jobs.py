@@ -110,6 +110,14 @@ def run_effectiveness_checks(now: datetime | None = None) -> int:
     return remind_checks_due(now or clock.now())
 
 
+def run_quarterly_reviews(now: datetime | None = None) -> int:
+    """Once a quarter has ended: its review to each agency's CIO, once per person (the outbox key
+    settles races and repeats)."""
+    from .internal.quarterly import send_quarterly_reviews
+
+    return send_quarterly_reviews(now or clock.now())
+
+
 def run_dispatcher() -> outbox.DispatchRun:
     """Send what the outbox holds, batch after batch, until nothing is due (each batch reads
     the clock itself)."""
@@ -129,5 +137,6 @@ def run_all(now: datetime | None = None) -> dict:
         "effectiveness_checks": run_effectiveness_checks(now),
         "dispatch": run_dispatcher(),
         "monthly_drafts": run_monthly_drafts(now),
+        "quarterly_reviews": run_quarterly_reviews(now),
         "static_export": run_static_export(),
     }

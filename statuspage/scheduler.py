@@ -57,6 +57,7 @@ def add_jobs(app: Flask, scheduler) -> Leadership:
         (jobs.run_maintenance, every),
         (jobs.run_auto_close, AUTO_CLOSE_MINUTES * 60),
         (jobs.run_monthly_drafts, MONTHLY_DRAFT_SECONDS),
+        (jobs.run_quarterly_reviews, MONTHLY_DRAFT_SECONDS),  # idempotent like the drafts
         (jobs.run_daily_summary, DAILY_SUMMARY_SECONDS),
         (jobs.run_review_clock, REVIEW_CLOCK_SECONDS),
         (jobs.run_static_export, every),

@@ -67,3 +67,4 @@ from . import press  # noqa: E402,F401
 from . import social  # noqa: E402,F401
 from . import api_keys  # noqa: E402,F401
 from . import alerts  # noqa: E402,F401
+from . import quarterly  # noqa: E402,F401

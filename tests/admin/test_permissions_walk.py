@@ -60,6 +60,7 @@ class World:
     notification: int
     term: int
     social_account: int
+    theirs_slug: str
     owner_of_ours: str  # every role in agency A (a service owner can do all the others can)
     viewer_of_theirs: str
     secrets: tuple[str, ...]
@@ -107,7 +108,8 @@ def world(app) -> World:
     their_key, _ = create_key(theirs, f"{SECRET} bot", {"read", "incidents"}, by=None)
     return World(
         api_key=their_key.id,
-        ours=ours.id, theirs=theirs.id, service=service.id, ref=incident.ref,
+        ours=ours.id, theirs=theirs.id, theirs_slug=theirs.slug, service=service.id,
+        ref=incident.ref,
         approval=approval.id, statement=statement.id, window=window.id,
         monthly_report=monthly.id, person=lead.id,
         person_email=lead.email, webhook=webhook.id, notification=notification.id, term=term.id,
@@ -135,8 +137,10 @@ ARGUMENTS = {
     "api_key_id": lambda w: w.api_key,  # agency B's API key
     "key": lambda w: "p1_initial",  # an update template (site-wide)
     "token": lambda w: "not-a-real-link",  # a one-time link: open, refused when unreadable
+    "slug": lambda w: w.theirs_slug,  # agency B (its quarterly review)
+    "quarter": lambda w: "2026-Q3",
 }
-NAMES_NO_OBJECT = {"token"}  # arguments that name nothing of an agency's
+NAMES_NO_OBJECT = {"token", "quarter"}  # arguments that name nothing of an agency's
 
 
 def hostile(w: World) -> dict:

@@ -129,6 +129,7 @@ def samples(live_server):
             "name": f"{published.month:%Y-%m}",
             "report_id": draft_id,
             "slug": "revenue",
+            "quarter": "2026-Q3",  # a quarterly review (the demo's history runs back to it)
             "service_slug": db.session.scalars(select(Service.slug).order_by(Service.id)).first(),
             "key": "p1_initial",
             "window_id": db.session.scalars(select(MaintenanceWindow.id)).first(),
