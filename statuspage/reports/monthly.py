@@ -28,6 +28,7 @@ from ..intervals import Interval
 from ..maintenance.models import MaintenanceWindow, WindowStatus, window_services
 from ..policy import PRIORITIES, BusinessCalendar, Policy, current_calendar, current_policy
 from ..timefmt import iso_utc, site_zone
+from .actions import Priority, priority_of
 from .metrics import (
     ActionDates,
     Compliance,
@@ -403,6 +404,9 @@ def _published_report():
     return PostIncidentReport.revisions.any()
 
 
+_RANKS = {priority.value: priority.rank for priority in Priority}
+
+
 def _actions(window: Interval, agency: Agency | None, now: datetime, zone: ZoneInfo) -> dict:
     """Preventive actions: those due in the period judged on time or not, those completed in it
     (from published reports), and those of published reports still open now."""
@@ -428,6 +432,7 @@ def _actions(window: Interval, agency: Agency | None, now: datetime, zone: ZoneI
     columns = (
         Incident.ref, PreventiveAction.description, PreventiveAction.category,
         PreventiveAction.due_on, PreventiveAction.completed_on, PreventiveAction.status,
+        PreventiveAction.impact, PreventiveAction.effort,
     )  # fmt: skip
     implemented = db.session.execute(
         query(*columns)
@@ -459,15 +464,19 @@ def _actions(window: Interval, agency: Agency | None, now: datetime, zone: ZoneI
             }
             for row in implemented
         ],  # fmt: skip
-        # The priority comes from the action's impact and effort (the actions part's function):
-        # None until it is wired in here.
-        "improvement_initiatives": [
-            {
-                "ref": row.ref, "description": row.description, "category": row.category,
-                "priority": None, "due_on": row.due_on.isoformat(), "status": row.status,
-            }
-            for row in still_open
-        ],  # fmt: skip
+        # The most worthwhile first (impact x effort), then the soonest due.
+        "improvement_initiatives": sorted(
+            (
+                {
+                    "ref": row.ref, "description": row.description, "category": row.category,
+                    "priority": priority.value if (priority := priority_of(row.impact, row.effort))
+                    else None,
+                    "due_on": row.due_on.isoformat(), "status": row.status,
+                }
+                for row in still_open
+            ),
+            key=lambda item: (_RANKS.get(item["priority"], len(_RANKS) + 1), item["due_on"]),
+        ),  # fmt: skip
     }
 
 

@@ -14,6 +14,7 @@ from markupsafe import Markup
 
 from ..characters import xml_safe
 from ..policy import current_policy
+from .actions import CATEGORY_LABELS, PRIORITY_LABELS
 from .charts import NARROW, bar_chart, column_chart
 from .models import ActionStatus
 
@@ -492,8 +493,7 @@ def _day(iso: str) -> str:
 
 
 def _category(value: str) -> str:
-    # The raw category until the actions' labels are wired in (reports/actions.py).
-    return value or "Not given"
+    return CATEGORY_LABELS.get(value, value) or "Not given"
 
 
 def actions_implemented(figures: dict) -> Table | None:
@@ -534,7 +534,7 @@ def improvement_initiatives(figures: dict) -> Table | None:
         "improvement-initiatives", "Improvement initiatives", summary,
         ["Action", "Incident", "Category", "Priority", "Due", "Status"],
         [[item["description"], item["ref"], _category(item["category"]),
-          item["priority"] or "Not set", _day(item["due_on"]),
+          PRIORITY_LABELS.get(item["priority"] or "", "Not set"), _day(item["due_on"]),
           STATUS_LABELS.get(item["status"], item["status"])]
          for item in items],
     )  # fmt: skip

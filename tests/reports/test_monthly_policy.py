@@ -89,10 +89,12 @@ def review(made, *revisions, actions=(), published=True) -> PostIncidentReport:
             people_affected_count=people, downtime_cost=cost, content=json.dumps(content),
             published_at=at,
         ))  # fmt: skip
-    for description, category, due, status, completed in actions:
+    for description, category, due, status, completed, *impact_effort in actions:
+        impact, effort = impact_effort or ("", "")
         db.session.add(PreventiveAction(
             report_id=report.id, description=description, owner="Ops", due_on=due,
-            status=status, category=category, completed_on=completed,
+            status=status, category=category, completed_on=completed, impact=impact,
+            effort=effort,
         ))  # fmt: skip
     db.session.commit()
     return report
@@ -139,7 +141,8 @@ def june(app):
 
     # fmt: off
     review(made["R0"], ("capacity", None, None),
-           actions=[("Resize the queue", "architecture", date(2026, 7, 15), "in_progress", None)])
+           actions=[("Resize the queue", "architecture", date(2026, 7, 15), "in_progress", None,
+                    "high", "low")])
     review(made["F0"], ("unknown", None, None))
     review(made["J1"], ("capacity", 1200, None),
            actions=[("Alert on queue depth", "monitoring", date(2026, 6, 20), "done",
@@ -230,11 +233,13 @@ def test_actions_implemented_are_the_months_completions_from_published_reviews(f
 
 def test_improvement_initiatives_are_published_actions_still_open(june, figures):
     made = june["incidents"]
+    # The most worthwhile first: high impact for low effort is "do first"; an action without
+    # impact and effort (written before they were asked) comes after, however soon it is due.
     assert figures["improvement_initiatives"] == [
+        {"ref": made["R0"].ref, "description": "Resize the queue", "category": "architecture",
+         "priority": "do_first", "due_on": "2026-07-15", "status": "in_progress"},
         {"ref": made["J3"].ref, "description": "Practise rollback", "category": "training",
          "priority": None, "due_on": "2026-06-28", "status": "open"},
-        {"ref": made["R0"].ref, "description": "Resize the queue", "category": "architecture",
-         "priority": None, "due_on": "2026-07-15", "status": "in_progress"},
     ]  # fmt: skip
 
 
@@ -314,6 +319,9 @@ def test_the_page_shows_the_policys_figures_in_words(client, published):
         "<td>27 Jun 2026</td><td>Late</td>",
         "<h2>Improvement initiatives</h2>",
         "<th scope=\"row\">Practise rollback</th>",
+        "<th scope=\"row\">Resize the queue</th>",
+        # The category and the priority in words.
+        "<td>Architecture</td><td>Do first</td>",
         # Mean, median and p90 for each measure.
         "<th scope=\"col\">Mean</th><th scope=\"col\">Median</th>",
         "<th scope=\"row\">Time to assignment (MTTA)</th><td>5</td><td>16\u00a0min</td>",
