@@ -502,6 +502,17 @@ def _round(value: float | None) -> float | None:
     return None if value is None else round(value, 2)
 
 
+def definitions(policy: Policy) -> dict:
+    """The policy's numbers the words of a report explain its figures with, frozen with it."""
+    announced = [f"P{p}" for p in PRIORITIES if policy[p].first_communication is not None]
+    return {
+        "recurrence_window": str(policy.rules.recurrence_window),
+        "review_trigger_threshold": policy.rules.recurrence_threshold,
+        "announced": " and ".join([", ".join(announced[:-1]), announced[-1]] if len(announced) > 1
+                                  else announced),
+    }
+
+
 def compute(month: date, agency: Agency | None, now: datetime) -> dict:
     """Every figure of the month except the trend, as plain JSON-ready values."""
     return {**compute_window(month_window(month, site_zone()), agency, now),
@@ -562,10 +573,7 @@ def compute_window(window: Interval, agency: Agency | None, now: datetime) -> di
         # The "3 in 30 days" review trigger: a reason to review, not the recurrence rate.
         "review_trigger": {"recurring": recurring},
         # The policy's numbers the words of the report explain the figures with, as they stood.
-        "definitions": {
-            "recurrence_window": str(policy.rules.recurrence_window),
-            "review_trigger_threshold": threshold,
-        },
+        "definitions": definitions(policy),
         **_actions(window, agency, now, zone),
         "people_affected": _reported(revision.people_affected_count for revision in latest),
         "cost_of_downtime": _reported(revision.downtime_cost for revision in latest),

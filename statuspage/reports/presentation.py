@@ -59,6 +59,11 @@ def ratio(figure: dict, noun: str) -> str:
     return f"{figure['met']} of {count(figure['total'], noun)} ({percent(figure['percent'])})"
 
 
+def noun(figures: dict) -> str:
+    """What the figures' period is called in words: a month unless the caller named it."""
+    return figures.get("period", {}).get("name", "month")
+
+
 def month_name(key: str) -> str:
     year, month = (int(part) for part in key.split("-"))
     return f"{date(year, month, 1):%B %Y}"
@@ -200,7 +205,9 @@ def by_priority(figures: dict) -> Figure:
     counts = figures["incidents"]["by_priority"]
     total = sum(counts.values())
     parts = ", ".join(f"{number} {priority}" for priority, number in counts.items() if number)
-    summary = f"{count(total, 'incident')} in the month" + (f": {parts}." if parts else ".")
+    summary = f"{count(total, 'incident')} in the {noun(figures)}" + (
+        f": {parts}." if parts else "."
+    )
     shared = figures["incidents"].get("shared", 0)  # reports published before it say nothing
     if shared:
         summary += (
@@ -333,7 +340,7 @@ def root_causes(figures: dict) -> Figure:
         + "; ".join(f"{item['label'].lower()} {item['count']}" for item in reviewed)
         + "."
         if reviewed
-        else "No review of this month's incidents has been published yet."
+        else f"No review of this {noun(figures)}'s incidents has been published yet."
     )
     return Figure(
         "chart-causes",
@@ -450,7 +457,7 @@ def targets(figures: dict) -> Table | None:
     )
     return Table(
         "targets", "The policy's targets", summary,
-        ["Figure", "Target", "This month", "Judged"],
+        ["Figure", "Target", f"This {noun(figures)}", "Judged"],
         [[row["label"], row["target"], _target_value(row), JUDGED[row["met"]]] for row in rows],
     )  # fmt: skip
 
@@ -480,7 +487,7 @@ def year_over_year(figures: dict) -> Table | None:
 
     return Table(
         "year-over-year", f"{this} and {then}",
-        f"The same figures for {then}, a year earlier, beside this month's."
+        f"The same figures for {then}, a year earlier, beside this {noun(figures)}'s."
         + (" No incident was detected then." if not earlier["incidents"] else ""),
         ["Figure", this, then],
         [[label, said(say, now.get(key)), said(say, earlier.get(key))]
@@ -503,9 +510,9 @@ def actions_implemented(figures: dict) -> Table | None:
     late = sum(not item["on_time"] for item in items)
     summary = (
         f"{count(len(items), 'preventive action')} from published reviews completed in the "
-        f"month, {late} after its due date."
+        f"{noun(figures)}, {late} after its due date."
         if items
-        else "No preventive action from a published review was completed in the month."
+        else f"No preventive action from a published review was completed in the {noun(figures)}."
     )
     return Table(
         "actions-implemented", "Preventive actions implemented", summary,
@@ -543,13 +550,9 @@ def improvement_initiatives(figures: dict) -> Table | None:
 def definitions(figures: dict) -> dict:
     """The policy's numbers behind the words that explain the figures: as frozen with the report,
     or today's policy for a report frozen before they were kept."""
-    if "definitions" in figures:
-        return figures["definitions"]
-    rules = current_policy().rules
-    return {
-        "recurrence_window": str(rules.recurrence_window),
-        "review_trigger_threshold": rules.recurrence_threshold,
-    }
+    from .monthly import definitions as of_policy  # monthly imports this module
+
+    return {**of_policy(current_policy()), **figures.get("definitions", {})}
 
 
 def page(figures: dict) -> dict:

@@ -108,8 +108,9 @@ def has_ended(quarter: Quarter, now: datetime) -> bool:
 
 def compute(quarter: Quarter, agency: Agency | None, now: datetime) -> dict:
     """Every figure of the quarter, as a month's are computed, named by the quarter."""
-    return {**monthly.compute_window(quarter_window(quarter), agency, now),
-            "quarter": quarter.name}  # fmt: skip
+    figures = monthly.compute_window(quarter_window(quarter), agency, now)
+    figures["period"]["name"] = "quarter"  # the words of the shared sections say so
+    return {**figures, "quarter": quarter.name}
 
 
 def headline(figures: dict) -> dict:
