@@ -90,6 +90,9 @@ def test_a_viewer_reads_their_agencys_quarter(client, agencies, viewer):
     assert ("Mean time to resolve</th><td>Down by at least 20% on a year earlier</td>"
             "<td>1\u00a0h</td><td>Not measurable</td>") in html  # fmt: skip
     assert "Permits down" not in html
+    # The sections it shares with the monthly report speak of the quarter.
+    assert "The quarter runs from midnight to midnight" in html
+    assert "2 incidents in the quarter" in html and "this month" not in html
 
 
 def test_a_quarter_not_yet_ended_says_so_far_with_the_time_it_was_computed(
