@@ -14,7 +14,13 @@ from . import clock
 from .catalog.models import Agency, Service
 from .extensions import db
 from .incidents.models import Impact, Incident, Source, State
-from .incidents.operations import NewIncident, close_incident, create_incident, publish_update
+from .incidents.operations import (
+    NewIncident,
+    assign,
+    close_incident,
+    create_incident,
+    publish_update,
+)
 from .reports.models import RootCause
 from .timefmt import site_zone
 from .users.models import Role, User
@@ -625,6 +631,7 @@ def load_demo_data(*, seed: int = 2026) -> list[DemoLogin]:
     _create_open_incident(rng, now, agencies, services, leads)
     _plan_maintenance(now, services)
     _publish_reviews(now, leads)
+    _review_in_progress(now, leads)
     _prepare_press_statements(now, leads)
     _receive_an_alert(now, agencies)
     _publish_monthly_reports(now)
@@ -660,8 +667,10 @@ def _publish_reviews(now: datetime, leads: dict[str, User]) -> None:
         if written_at + timedelta(hours=2) > now:
             continue
         lead = leads[scenario.agency]
-        with clock.pinned(written_at):
+        with clock.pinned(incident.resolved_at + timedelta(hours=2)):
             report = reviews.start_review(incident, by=lead)
+            _schedule_meeting(report, lead)
+        with clock.pinned(written_at):
             due = (written_at + timedelta(days=45)).astimezone(site_zone()).date()
             reviews.save_draft(
                 report,
@@ -703,6 +712,87 @@ def _publish_reviews(now: datetime, leads: dict[str, User]) -> None:
         with clock.pinned(written_at + timedelta(hours=1)):
             reviews.approve(report, by=admin)
             reviews.publish(report, by=admin)  # not its author: separation of duties
+
+
+def _schedule_meeting(report, lead: User) -> None:
+    """The review meeting the morning after resolution, facilitated by someone who did not lead
+    the response (only the first agency has such a person in the demo)."""
+    from .reports import meetings
+
+    incident = report.incident
+    leaders = meetings.commanders(incident)
+    others = [user for user in meetings.staff(incident.agency_id) if user.id not in leaders]
+    if not others:
+        return
+    meetings.schedule(
+        report,
+        meetings.MeetingPlan(
+            at=incident.resolved_at + timedelta(hours=20),
+            minutes=60,
+            place="Room 4.12, or https://meet.example.gov/review",
+            facilitator_id=others[0].id,
+            invitee_ids=meetings.suggested_invitees(incident),
+        ),
+        by=lead,
+    )
+
+
+def _review_in_progress(now: datetime, leads: dict[str, User]) -> None:
+    """The first agency's latest review still owed: meeting held, a draft written, and the
+    service owner's request for changes waiting for the writer (the review page shows the
+    process midway)."""
+    from .reports import reviews
+    from .reports.reviews import ActionDraft, ReviewContent
+
+    first = AGENCIES[0]
+    agency = db.session.scalars(select(Agency).where(Agency.slug == first.slug)).one()
+    owner_email = f"owner.{first.email_key}@example.gov"
+    owner = db.session.scalars(select(User).where(User.email == owner_email)).one()
+    owed = [
+        item.incident
+        for item in reviews.outstanding_reviews([agency.id], now)
+        if item.report is None and item.incident.resolved_at + timedelta(days=1) < now
+    ]
+    if not owed:
+        return
+    incident = max(owed, key=lambda found: found.resolved_at)
+    scenario = next(s for s in PAST_INCIDENTS if s.title == incident.title)
+    lead = leads[first.slug]
+    with clock.pinned(incident.resolved_at + timedelta(hours=1)):
+        report = reviews.start_review(incident, by=lead)
+        _schedule_meeting(report, lead)
+    written_at = incident.resolved_at + timedelta(days=1)
+    with clock.pinned(written_at):
+        due = (written_at + timedelta(days=30)).astimezone(site_zone()).date()
+        reviews.save_draft(
+            report,
+            ReviewContent(
+                summary=f"{scenario.title}. {scenario.impact_description}",
+                timeline=reviews.prefilled_timeline(incident),
+                people_affected=scenario.impact_description,
+                people_affected_count=1800,
+                duration=report.duration,
+                root_cause=scenario.cause,
+                root_cause_category=RootCause.UNKNOWN.value,
+                resolution=scenario.fix,
+                lessons="We will write these after the meeting.",
+                apology="We are sorry for the trouble this caused.",
+                contributing_factors="Still being worked out.",
+                went_well="People were told quickly.",
+                went_wrong="It took long to find the cause.",
+                five_whys=[scenario.cause],
+                actions=[ActionDraft("Add an alert for this failure", "Platform team", due,
+                                     category="monitoring", impact="high", effort="low")],
+            ),
+            by=lead,
+        )
+    with clock.pinned(written_at + timedelta(hours=3)):
+        reviews.request_changes(
+            report,
+            "Please choose a root cause category other than unknown now that the meeting found "
+            "the cause, and finish the lessons before I approve.",
+            by=owner,
+        )
 
 
 # The past P1 whose media statement was released; the open incident's waits for approval.
@@ -1030,6 +1120,8 @@ def _record_incident(
             ),
             by=lead,
         )
+    with clock.pinned(created_at + timedelta(minutes=rng.randint(1, 6))):
+        assign(incident, lead, by=lead)  # the lead takes it: MTTA to assignment has data
     service_names = _join_names([service.name for service in affected])
     told: set[State] = set()
     for status, published_at in updates:
