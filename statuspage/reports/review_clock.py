@@ -38,7 +38,8 @@ def done_steps(report: PostIncidentReport | None) -> set[ReviewStep]:
     done = set()
     if meetings.is_scheduled(report) or report.revisions:
         done.add(ReviewStep.MEETING)
-    if report.status != ReviewStatus.DRAFT.value or report.revisions:
+    # Waiting for approval, or sent back with changes asked for, is not done.
+    if report.status in (ReviewStatus.APPROVED, ReviewStatus.PUBLISHED) or report.revisions:
         done.add(ReviewStep.REVIEW)
     if report.revisions:
         done.add(ReviewStep.REPORT)

@@ -169,3 +169,16 @@ def test_nothing_is_sent_for_a_meeting_scheduled_meanwhile_or_before(review, smt
     assert not [s for s in subjects if "meeting" in s]
     assert f"Due 25 Nov 2026, 11:33 AM EST: post-incident review for {review['incident'].ref}" \
         in subjects  # the review itself is next  # fmt: skip
+
+
+@pytest.mark.parametrize(
+    ("status", "review_done"),
+    [("draft", False), ("changes_requested", False), ("approved", True), ("published", True)],
+)
+def test_a_review_sent_back_for_changes_is_still_owed(app, status, review_done):
+    from statuspage.reports.models import PostIncidentReport
+    from statuspage.reports.review_clock import done_steps
+
+    steps = done_steps(PostIncidentReport(status=status, revisions=[]))
+    assert (ReviewStep.REVIEW in steps) is review_done
+    assert ReviewStep.REPORT not in steps
