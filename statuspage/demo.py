@@ -727,7 +727,7 @@ def _schedule_meeting(report, lead: User) -> None:
     meetings.schedule(
         report,
         meetings.MeetingPlan(
-            at=incident.resolved_at + timedelta(hours=20),
+            at=_meeting_time(incident.resolved_at, meetings.deadline(incident)),
             minutes=60,
             place="Room 4.12, or https://meet.example.gov/review",
             facilitator_id=others[0].id,
@@ -735,6 +735,16 @@ def _schedule_meeting(report, lead: User) -> None:
         ),
         by=lead,
     )
+
+
+def _meeting_time(resolved_at: datetime, due: datetime | None) -> datetime:
+    """10 AM the next morning in the site's zone when that is by the policy's deadline, otherwise
+    three hours after resolution on the hour: a time people would really meet."""
+    local = resolved_at.astimezone(site_zone())
+    morning = datetime.combine(local.date() + timedelta(days=1), time(10), site_zone())
+    if due is None or morning <= due:
+        return morning.astimezone(UTC)
+    return (resolved_at + timedelta(hours=3)).replace(minute=0, second=0, microsecond=0)
 
 
 def _review_in_progress(now: datetime, leads: dict[str, User]) -> None:

@@ -533,7 +533,7 @@ def improvement_initiatives(figures: dict) -> Table | None:
         return None
     summary = (
         f"{count(len(items), 'action')} from published reviews still open when the figures "
-        "were computed, soonest due first."
+        "were computed: the most worthwhile first (impact for the effort), then the soonest due."
         if items
         else "Every action from published reviews was done when the figures were computed."
     )
