@@ -7,8 +7,7 @@ from wtforms.validators import DataRequired, InputRequired, Length, NumberRange
 
 from ..forms import BaseForm, CheckboxesField, SiteDateTimeField
 from ..reports.meetings import LONGEST, PLACE_LIMIT, SHORTEST
-
-NOTE_LIMIT = 5000
+from ..reports.reviews import CHANGES_NOTE_LIMIT
 
 
 class MeetingForm(BaseForm):
@@ -50,5 +49,5 @@ class ChangesForm(BaseForm):
     note = TextAreaField(
         "What needs to change",
         description="Sent to the report's writers and shown on the review page until they save.",
-        validators=[DataRequired("Say what needs to change."), Length(max=NOTE_LIMIT)],
+        validators=[DataRequired("Say what needs to change."), Length(max=CHANGES_NOTE_LIMIT)],
     )
