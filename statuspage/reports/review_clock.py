@@ -63,7 +63,8 @@ def check_review_deadlines(now: datetime) -> int:
     written = 0
     for owed in reviews.outstanding_reviews(agency_ids, now):
         incident = owed.incident
-        facts = cadence.facts_for(incident, with_recurrence=True)
+        # The recurrence counted once for every owed review, not a query per incident.
+        facts = cadence.facts_for(incident, recurrence=owed.recurrence)
         for notice in review_notices(facts, done_steps(owed.report), now, policy, calendar):
             people = (
                 review_people(incident, owed.report)

@@ -152,6 +152,7 @@ class Outstanding:
     incident: Incident
     need: ReviewNeed
     report: PostIncidentReport | None
+    recurrence: int = 1  # incidents on its services within the window, counted once for all
 
     def is_overdue(self, now: datetime) -> bool:
         return self.need.due is not None and self.need.due < now
@@ -189,7 +190,9 @@ def outstanding_reviews(agency_ids: list[int], now: datetime) -> list[Outstandin
     for incident in incidents:
         need = owed_by(incident, counts[incident.id]).need
         if need.required:
-            found.append(Outstanding(incident, need, reports.get(incident.id)))
+            found.append(
+                Outstanding(incident, need, reports.get(incident.id), counts[incident.id])
+            )
     return sorted(found, key=lambda item: item.need.due)
 
 
